@@ -122,7 +122,7 @@ class Corpus:
 
 
 def load_corpus(
-    folders: Sequence[Path], *, target_chars: int = 700, max_chars: int = MAX_PASSAGE_CHARS
+    folders: Sequence[Path], *, target_chars: int = 1200, max_chars: int = MAX_PASSAGE_CHARS
 ) -> Corpus:
     """Read every ``.md``/``.txt`` under ``folders`` (recursively, hidden folders skipped).
 
@@ -199,7 +199,7 @@ def decode_document_bytes(raw: bytes) -> str:
 
 
 def parse_document(
-    path: Path, *, target_chars: int = 700, max_chars: int = MAX_PASSAGE_CHARS
+    path: Path, *, target_chars: int = 1200, max_chars: int = MAX_PASSAGE_CHARS
 ) -> Document:
     """Parse one file into a :class:`Document` with its passages."""
     text, content_hash = read_text_file(path)
@@ -213,7 +213,7 @@ def document_from_text(
     *,
     path: Path,
     content_hash: str | None = None,
-    target_chars: int = 700,
+    target_chars: int = 1200,
     max_chars: int = MAX_PASSAGE_CHARS,
 ) -> Document:
     """Parse already-decoded text (front matter optional) into a :class:`Document`."""
@@ -231,8 +231,15 @@ def document_from_text(
     content_hash = content_hash or hashlib.sha256(text.encode()).hexdigest()
     passages = tuple(
         _make_passages(
-            doc_id, content_hash, title, text, blocks, headings, title_heading,
-            target_chars, max_chars,
+            doc_id,
+            content_hash,
+            title,
+            text,
+            blocks,
+            headings,
+            title_heading,
+            target_chars,
+            max_chars,
         )
     )
     if not passages:
@@ -328,9 +335,7 @@ def _scan(text: str, body_start: int) -> tuple[list[_Block], list[_Heading]]:
     return blocks, headings
 
 
-def _section_path(
-    headings: list[_Heading], index: int, title_heading: _Heading | None
-) -> str:
+def _section_path(headings: list[_Heading], index: int, title_heading: _Heading | None) -> str:
     """``"Parent › Child"`` for the heading at ``index`` (the document title excluded)."""
     if index < 0:
         return INTRODUCTION

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / ".advisor-data",
         description="Local state: the embedded Chroma store and user documents.",
     )
+    rules_dir: Path = Field(
+        default=PROJECT_ROOT / "corpus" / "rules",
+        description="Rule tables: decision gates and query expansion.",
+    )
     documents_dir: Path | None = Field(
         default=None,
         description="Extra guidance documents added by users (default: DATA_DIR/documents).",
@@ -88,11 +92,12 @@ class Settings(BaseSettings):
     embedding_timeout_s: Annotated[float, Field(gt=0, le=600)] = 60.0
 
     # --- passages and retrieval
-    passage_target_chars: Annotated[int, Field(ge=100, le=MAX_PASSAGE_CHARS)] = 700
+    passage_target_chars: Annotated[int, Field(ge=100, le=MAX_PASSAGE_CHARS)] = 1200
     index_context: IndexContext = IndexContext.TITLE_SECTION
     retrieval_candidates: Annotated[int, Field(ge=1, le=200)] = 20
     rrf_k: Annotated[int, Field(ge=1, le=1000)] = 60
     max_query_chars: Annotated[int, Field(ge=10, le=20_000)] = 2_000
+    query_expansion: bool = True
 
     log_level: str = "WARNING"
 

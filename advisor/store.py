@@ -186,7 +186,7 @@ class PassageStore:
 
     def _wipe(self) -> None:
         """Remove a damaged embedded store (only the folder the advisor owns)."""
-        from chromadb.api.client import SharedSystemClient
+        from chromadb.api.shared_system_client import SharedSystemClient
 
         self._client = self._collection = self._retriever = None
         SharedSystemClient.clear_system_cache()
@@ -251,7 +251,7 @@ class PassageStore:
                 f"The index at {self.location} was damaged ({type(exc).__name__}: "
                 f"{_first_line(exc)}); rebuilding it from the corpus."
             )
-            log.warning(repaired)
+            log.info(repaired)
             self._wipe()
             try:
                 self._open()

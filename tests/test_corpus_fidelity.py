@@ -112,7 +112,7 @@ class Article:
         return dict(self.meta.get("replaced") or {})
 
     def expected_lines(self) -> list[tuple[int, str, str]]:
-        """(seed line number, seed line, expected corpus line) for every kept non-empty seed line."""
+        """(seed line number, seed line, expected corpus line) for each kept non-empty line."""
         removed = set(self.removed())
         replaced = self.replaced()
         out = []
@@ -177,7 +177,9 @@ def test_all_seeds_covered_with_expected_ids():
     for seed_name, (corpus_id, _) in sorted(EXPECTED_SEEDS.items()):
         files = by_seed.get(seed_name, [])
         if files != [f"corpus/{corpus_id}.md"]:
-            problems.append(f"seed {seed_name}: expected exactly corpus/{corpus_id}.md, found {files}")
+            problems.append(
+                f"seed {seed_name}: expected exactly corpus/{corpus_id}.md, found {files}"
+            )
     for seed_name, files in sorted(by_seed.items()):
         if seed_name not in EXPECTED_SEEDS:
             problems.append(f"{files}: unknown seed {seed_name!r}")
@@ -217,7 +219,9 @@ def test_front_matter(art: Article):
             problems.append(f"{key} must be a non-empty string or null, got {m[key]!r}")
     if not isinstance(m["title_from_text"], bool):
         problems.append(f"title_from_text must be true/false, got {m['title_from_text']!r}")
-    if not isinstance(m["removed"], list) or not all(isinstance(x, str) and x for x in m["removed"]):
+    if not isinstance(m["removed"], list) or not all(
+        isinstance(x, str) and x for x in m["removed"]
+    ):
         problems.append("removed must be a list of non-empty strings")
     if not isinstance(m["replaced"], dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in m["replaced"].items()
@@ -283,7 +287,7 @@ def test_kept_seed_lines_in_body_in_order(art: Article):
     """Check 1: every kept seed line (after `replaced`) is a body line, in seed order."""
     body = art.content_lines()
     pos = 0
-    for seed_no, seed_line, want in art.expected_lines():
+    for seed_no, _seed_line, want in art.expected_lines():
         while pos < len(body) and body[pos][1] != want:
             pos += 1
         if pos == len(body):
@@ -314,9 +318,12 @@ def test_removed_lines_absent_from_body(art: Article):
 def test_body_adds_no_words(art: Article):
     """Check 3: every non-empty body line is one of the expected (kept, replaced) seed lines."""
     allowed = {want for _, _, want in art.expected_lines()}
-    extra = [f"{art.name}:{n} {_short(line)!r}" for n, line in art.content_lines() if line not in allowed]
+    extra = [
+        f"{art.name}:{n} {_short(line)!r}" for n, line in art.content_lines() if line not in allowed
+    ]
     assert not extra, (
-        f"{art.name}: body lines that are not lines of seed {art.seed_name}:\n  " + "\n  ".join(extra)
+        f"{art.name}: body lines that are not lines of seed {art.seed_name}:\n  "
+        + "\n  ".join(extra)
     )
 
 
@@ -327,7 +334,9 @@ def test_body_is_exactly_the_kept_seed_lines(art: Article):
     expected = art.expected_lines()
     for i, (seed_no, _, want) in enumerate(expected):
         if i >= len(body):
-            pytest.fail(f"{art.name}: body ends before seed line {art.seed_name}:{seed_no} {_short(want)!r}")
+            pytest.fail(
+                f"{art.name}: body ends before seed line {art.seed_name}:{seed_no} {_short(want)!r}"
+            )
         n, got = body[i]
         assert got == want, (
             f"{art.name}:{n} differs from seed line {art.seed_name}:{seed_no}\n"
@@ -366,5 +375,6 @@ def test_every_kept_sentence_appears_verbatim(art: Article):
             if sentence and (sentence not in body or sentence not in text):
                 missing.append(f"{art.seed_name}:{seed_no} {_short(sentence)!r}")
     assert not missing, (
-        f"{art.name}: kept seed sentences not found verbatim in the body:\n  " + "\n  ".join(missing)
+        f"{art.name}: kept seed sentences not found verbatim in the body:\n  "
+        + "\n  ".join(missing)
     )

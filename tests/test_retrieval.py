@@ -1,0 +1,107 @@
+"""Hybrid retrieval over the real index: contract, quality, and bad queries."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from advisor.errors import QueryError
+from advisor.evaluation import (
+    DEFAULT_RETRIEVAL_GOLDEN,
+    evaluate_retrieval,
+    load_golden,
+    unanswerable,
+)
+from advisor.retrieval import RetrievalMode, clean_query, reciprocal_rank_fusion
+from advisor.settings import MAX_PASSAGE_CHARS
+
+HOLDOUT = DEFAULT_RETRIEVAL_GOLDEN.with_name("retrieval_holdout.yaml")
+
+
+def test_rrf_fuses_and_breaks_ties_deterministically() -> None:
+    fused = reciprocal_rank_fusion([["a", "b", "c"], ["b", "d"]], k=60)
+    assert [i for i, _, _ in fused] == ["b", "a", "d", "c"]
+    assert fused[0][2] == [2, 1]
+    assert fused[2][2] == [None, 2]
+    # equal scores: the better single rank wins, then the id
+    tie = reciprocal_rank_fusion([["x", "y"], ["y", "x"]], k=60)
+    assert [i for i, _, _ in tie] == ["x", "y"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01", "\u202e\u200b"])
+def test_empty_queries_are_refused_with_a_hint(bad: str) -> None:
+    with pytest.raises(QueryError) as info:
+        clean_query(bad, 2000)
+    assert "empty" in str(info.value)
+
+
+def test_huge_query_is_refused_with_its_length() -> None:
+    with pytest.raises(QueryError) as info:
+        clean_query("x" * 100_000, 2000)
+    assert "100,000" in str(info.value)
+    assert "2,000" in str(info.value)
+
+
+def test_lone_surrogates_and_controls_are_dropped() -> None:
+    assert clean_query("eval\ud800 harness\x07", 100) == "eval harness"
+
+
+@pytest.mark.slow
+def test_search_returns_the_contract_fields_and_verbatim_text(shared_deps) -> None:  # type: ignore[no-untyped-def]
+    hits = shared_deps.search("how many labeled examples do we need", k=5)
+    assert len(hits) == 5
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
+    for hit in hits:
+        row = hit.to_json()
+        assert {"doc_id", "title", "section", "text", "score"} <= row.keys()
+        assert len(row["text"]) <= MAX_PASSAGE_CHARS
+        doc = shared_deps.corpus.document(row["doc_id"])
+        assert doc.text[row["start"] : row["end"]] == row["text"]
+    top = hits[0].passage
+    assert top.doc_id == "zalt-is-fine-tuning-worth-it"
+    assert "labeled examples" in top.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("query", "doc_id", "phrase"),
+    [
+        ("hosting cost of a fine-tuned open model", "zalt-is-fine-tuning-worth-it", "$500-$5,000"),
+        ("two of four ROI thresholds", "roi-thresholds", "at least two of these are true"),
+        (
+            "how long should we spend on prompt engineering",
+            "synthetic-mind-fine-tuning-trap",
+            "2 weeks",
+        ),
+        (
+            "task changes more than once a quarter",
+            "apick-when-fine-tuning-is-worth-it",
+            "more than once a quarter",
+        ),
+        ("retries fallbacks model routing", "apptivity-nine-times-out-of-ten", "Retries"),
+    ],
+)
+def test_known_answers_come_from_the_right_article(shared_deps, query, doc_id, phrase) -> None:  # type: ignore[no-untyped-def]
+    hits = shared_deps.search(query, k=5)
+    assert any(h.passage.doc_id == doc_id and phrase in h.passage.text for h in hits), [
+        (h.passage.doc_id, h.passage.text[:60]) for h in hits
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [DEFAULT_RETRIEVAL_GOLDEN, HOLDOUT], ids=["tuning", "holdout"])
+def test_every_golden_answer_lies_inside_one_passage(shared_deps, path) -> None:  # type: ignore[no-untyped-def]
+    golden = load_golden(path)
+    assert len(golden.questions) >= 30
+    assert unanswerable(golden, shared_deps.corpus) == []
+
+
+@pytest.mark.slow
+def test_hybrid_beats_both_single_retrievers_on_mrr(shared_deps) -> None:  # type: ignore[no-untyped-def]
+    golden = load_golden()
+    scores = {s.mode: s for s in evaluate_retrieval(shared_deps, golden)}
+    hybrid = scores[RetrievalMode.HYBRID.value]
+    assert hybrid.mrr > scores[RetrievalMode.BM25.value].mrr
+    assert hybrid.mrr > scores[RetrievalMode.DENSE.value].mrr
