@@ -214,33 +214,44 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from advisor.evaluation import (
         DEFAULT_RETRIEVAL_GOLDEN,
+        HOLDOUT_RETRIEVAL_GOLDEN,
         evaluate_retrieval,
         format_table,
         load_golden,
         unanswerable,
     )
 
-    golden = load_golden(args.golden or DEFAULT_RETRIEVAL_GOLDEN)
+    paths = [args.golden] if args.golden else [DEFAULT_RETRIEVAL_GOLDEN, HOLDOUT_RETRIEVAL_GOLDEN]
+    golden_sets = {path.stem: load_golden(path) for path in paths if path.exists() or args.golden}
     deps = _deps()
-    missing = unanswerable(golden, deps.corpus)
-    scores = evaluate_retrieval(deps.retriever, golden)
+    payload: dict[str, Any] = {
+        "suite": "retrieval",
+        "corpus_version": deps.corpus.version,
+        "passages": len(deps.corpus.passages),
+        "sets": [],
+    }
+    for name, golden in golden_sets.items():
+        missing = unanswerable(golden, deps.corpus)
+        scores = evaluate_retrieval(deps.retriever, golden)
+        payload["sets"].append(
+            {
+                "name": name,
+                "questions": len(golden.questions),
+                "unanswerable": missing,
+                "scores": [s.to_json() for s in scores],
+            }
+        )
+        if not args.json:
+            print(
+                f"{name}: {len(golden.questions)} questions over {len(deps.corpus.passages)} "
+                f"passages (corpus {deps.corpus.version})"
+            )
+            print(format_table(scores))
+            if missing:
+                print(f"warning: no single passage holds the answer to: {', '.join(missing)}")
+            print()
     if args.json:
-        payload = {
-            "suite": "retrieval",
-            "corpus_version": deps.corpus.version,
-            "passages": len(deps.corpus.passages),
-            "unanswerable": missing,
-            "scores": [s.to_json() for s in scores],
-        }
         print(json.dumps(payload, indent=2))
-        return 0
-    print(
-        f"Retrieval: {len(golden.questions)} questions, {len(deps.corpus.passages)} passages, "
-        f"corpus {deps.corpus.version}"
-    )
-    print(format_table(scores))
-    if missing:
-        print(f"warning: no single passage holds the answer to: {', '.join(missing)}")
     return 0
 
 

@@ -21,6 +21,7 @@ from advisor.deps import read_corpus
 from advisor.embeddings import build_embedding_model
 from advisor.evaluation import (
     DEFAULT_RETRIEVAL_GOLDEN,
+    HOLDOUT_RETRIEVAL_GOLDEN,
     GoldenSet,
     evaluate_retrieval,
     load_golden,
@@ -29,8 +30,6 @@ from advisor.evaluation import (
 from advisor.retrieval import HybridRetriever
 from advisor.settings import IndexContext, load_settings
 from advisor.store import PassageStore
-
-HOLDOUT = DEFAULT_RETRIEVAL_GOLDEN.with_name("retrieval_holdout.yaml")
 
 
 def main() -> int:
@@ -43,8 +42,8 @@ def main() -> int:
     args = parser.parse_args()
 
     golden_sets = {"tuning": load_golden(DEFAULT_RETRIEVAL_GOLDEN)}
-    if HOLDOUT.exists():
-        golden_sets["holdout"] = load_golden(HOLDOUT)
+    if HOLDOUT_RETRIEVAL_GOLDEN.exists():
+        golden_sets["holdout"] = load_golden(HOLDOUT_RETRIEVAL_GOLDEN)
     embed_model = build_embedding_model(load_settings())
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
