@@ -1,0 +1,193 @@
+"""Three-valued (Kleene) conditions over facts: the language the gate table is written in.
+
+A fact is either known (a value) or unknown (``None``: not stated, which is not ``False``).
+A comparison with an unknown fact is UNKNOWN; ``all``/``any``/``not`` follow Kleene's strong
+logic, so a condition is decided as soon as the known facts decide it: ``all`` is FALSE
+once any part is FALSE, ``any`` is TRUE once any part is TRUE.
+
+Evaluation also reports which facts decided the outcome, and, when the outcome is UNKNOWN,
+which unknown facts could still decide it: the raw material of the gate trace and of the
+next question.
+
+Conditions are data (parsed from YAML), e.g.::
+
+    all:
+      - {fact: labeled_examples, ge: 1000}
+      - {fact: examples_human_reviewed, eq: true}
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Truth(StrEnum):
+    TRUE = "true"
+    FALSE = "false"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def of(cls, value: bool) -> Truth:
+        return cls.TRUE if value else cls.FALSE
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """An outcome, the facts that decided it, and the unknown facts that still could."""
+
+    truth: Truth
+    deciding: frozenset[str] = frozenset()
+    open_facts: frozenset[str] = frozenset()
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "in": lambda value, options: value in options,
+}
+
+
+class Compare(BaseModel):
+    """``{fact: NAME, <op>: VALUE}`` with exactly one operator."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fact: str
+    eq: Any = None
+    ne: Any = None
+    lt: float | None = None
+    le: float | None = None
+    gt: float | None = None
+    ge: float | None = None
+    in_: tuple[Any, ...] | None = Field(default=None, alias="in")
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> Compare:
+        if len(self._given()) != 1:
+            raise ValueError(f"condition on {self.fact!r} needs exactly one of {list(_OPERATORS)}")
+        return self
+
+    def _given(self) -> list[tuple[str, Any]]:
+        values = {
+            "eq": self.eq,
+            "ne": self.ne,
+            "lt": self.lt,
+            "le": self.le,
+            "gt": self.gt,
+            "ge": self.ge,
+            "in": self.in_,
+        }
+        return [(op, v) for op, v in values.items() if v is not None or op in self.model_fields_set]
+
+    def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
+        value = facts.get(self.fact)
+        if value is None:
+            return Evaluation(Truth.UNKNOWN, open_facts=frozenset({self.fact}))
+        op, expected = self._given()[0]
+        try:
+            result = _OPERATORS[op](value, expected)
+        except TypeError:  # a fact of the wrong type cannot satisfy the condition
+            result = False
+        return Evaluation(Truth.of(bool(result)), deciding=frozenset({self.fact}))
+
+
+class AllOf(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+    def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
+        parts = [c.evaluate(facts) for c in self.all]
+        false = [p for p in parts if p.truth is Truth.FALSE]
+        if false:
+            return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in false))
+        if all(p.truth is Truth.TRUE for p in parts):
+            return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in parts))
+        return Evaluation(
+            Truth.UNKNOWN,
+            deciding=_union(p.deciding for p in parts),
+            open_facts=_union(p.open_facts for p in parts),
+        )
+
+
+class AnyOf(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+    def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
+        parts = [c.evaluate(facts) for c in self.any]
+        true = [p for p in parts if p.truth is Truth.TRUE]
+        if true:
+            return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in true))
+        if all(p.truth is Truth.FALSE for p in parts):
+            return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in parts))
+        return Evaluation(
+            Truth.UNKNOWN,
+            deciding=_union(p.deciding for p in parts),
+            open_facts=_union(p.open_facts for p in parts),
+        )
+
+
+class Not(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    not_: Condition = Field(alias="not")
+
+    def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
+        inner = self.not_.evaluate(facts)
+        flipped = {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(inner.truth, inner.truth)
+        return Evaluation(flipped, inner.deciding, inner.open_facts)
+
+
+class AtLeast(BaseModel):
+    """``{at_least: N, of: [...]}``: TRUE when N parts are TRUE (e.g. two-of-four ROI rule)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at_least: Annotated[int, Field(ge=1)]
+    of: tuple[Condition, ...] = Field(min_length=1)
+
+    def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
+        parts = [c.evaluate(facts) for c in self.of]
+        true = [p for p in parts if p.truth is Truth.TRUE]
+        unknown = [p for p in parts if p.truth is Truth.UNKNOWN]
+        if len(true) >= self.at_least:
+            return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in true))
+        if len(true) + len(unknown) < self.at_least:
+            return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in parts))
+        return Evaluation(
+            Truth.UNKNOWN,
+            deciding=_union(p.deciding for p in parts),
+            open_facts=_union(p.open_facts for p in unknown),
+        )
+
+
+Condition = Compare | AllOf | AnyOf | Not | AtLeast
+for _model in (AllOf, AnyOf, Not, AtLeast):
+    _model.model_rebuild()
+
+
+class ConditionDoc(BaseModel):
+    """Wrapper that parses one condition from YAML data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    condition: Condition
+
+
+def parse_condition(data: object) -> Condition:
+    """Parse a condition from plain data; raises ``pydantic.ValidationError`` when malformed."""
+    return ConditionDoc.model_validate({"condition": data}).condition
+
+
+def _union(sets: Any) -> frozenset[str]:
+    out: set[str] = set()
+    for s in sets:
+        out |= s
+    return frozenset(out)
+
