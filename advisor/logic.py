@@ -190,4 +190,3 @@ def _union(sets: Any) -> frozenset[str]:
     for s in sets:
         out |= s
     return frozenset(out)
-
