@@ -19,7 +19,7 @@ Conditions are data (parsed from YAML), e.g.::
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -100,22 +100,31 @@ class Compare(BaseModel):
         return Evaluation(Truth.of(bool(result)), deciding=frozenset({self.fact}))
 
 
+def _at_least(parts: list[Evaluation], needed: int) -> Evaluation:
+    """Kleene threshold: TRUE once ``needed`` parts are TRUE, FALSE once too many are FALSE.
+
+    ``all`` is ``needed == len(parts)`` and ``any`` is ``needed == 1``. The deciding facts
+    are those of the parts that settled the outcome (the TRUE ones, or the FALSE ones).
+    """
+    true = [p for p in parts if p.truth is Truth.TRUE]
+    false = [p for p in parts if p.truth is Truth.FALSE]
+    if len(true) >= needed:
+        return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in true))
+    if len(parts) - len(false) < needed:
+        return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in false))
+    return Evaluation(
+        Truth.UNKNOWN,
+        deciding=_union(p.deciding for p in parts),
+        open_facts=_union(p.open_facts for p in parts),
+    )
+
+
 class AllOf(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     all: tuple[Condition, ...] = Field(min_length=1)
 
     def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
-        parts = [c.evaluate(facts) for c in self.all]
-        false = [p for p in parts if p.truth is Truth.FALSE]
-        if false:
-            return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in false))
-        if all(p.truth is Truth.TRUE for p in parts):
-            return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in parts))
-        return Evaluation(
-            Truth.UNKNOWN,
-            deciding=_union(p.deciding for p in parts),
-            open_facts=_union(p.open_facts for p in parts),
-        )
+        return _at_least([c.evaluate(facts) for c in self.all], len(self.all))
 
 
 class AnyOf(BaseModel):
@@ -123,17 +132,7 @@ class AnyOf(BaseModel):
     any: tuple[Condition, ...] = Field(min_length=1)
 
     def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
-        parts = [c.evaluate(facts) for c in self.any]
-        true = [p for p in parts if p.truth is Truth.TRUE]
-        if true:
-            return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in true))
-        if all(p.truth is Truth.FALSE for p in parts):
-            return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in parts))
-        return Evaluation(
-            Truth.UNKNOWN,
-            deciding=_union(p.deciding for p in parts),
-            open_facts=_union(p.open_facts for p in parts),
-        )
+        return _at_least([c.evaluate(facts) for c in self.any], 1)
 
 
 class Not(BaseModel):
@@ -154,18 +153,7 @@ class AtLeast(BaseModel):
     of: tuple[Condition, ...] = Field(min_length=1)
 
     def evaluate(self, facts: Mapping[str, object]) -> Evaluation:
-        parts = [c.evaluate(facts) for c in self.of]
-        true = [p for p in parts if p.truth is Truth.TRUE]
-        unknown = [p for p in parts if p.truth is Truth.UNKNOWN]
-        if len(true) >= self.at_least:
-            return Evaluation(Truth.TRUE, deciding=_union(p.deciding for p in true))
-        if len(true) + len(unknown) < self.at_least:
-            return Evaluation(Truth.FALSE, deciding=_union(p.deciding for p in parts))
-        return Evaluation(
-            Truth.UNKNOWN,
-            deciding=_union(p.deciding for p in parts),
-            open_facts=_union(p.open_facts for p in unknown),
-        )
+        return _at_least([c.evaluate(facts) for c in self.of], self.at_least)
 
 
 Condition = Compare | AllOf | AnyOf | Not | AtLeast
@@ -185,8 +173,5 @@ def parse_condition(data: object) -> Condition:
     return ConditionDoc.model_validate({"condition": data}).condition
 
 
-def _union(sets: Any) -> frozenset[str]:
-    out: set[str] = set()
-    for s in sets:
-        out |= s
-    return frozenset(out)
+def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
+    return frozenset().union(*sets)
