@@ -47,6 +47,7 @@ class Evaluation:
 
 
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "band": lambda value, band: False,  # evaluated by Compare._band
     "eq": operator.eq,
     "ne": operator.ne,
     "lt": operator.lt,
@@ -57,8 +58,26 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 
 
+class Band(BaseModel):
+    """A three-valued threshold: FALSE below ``fail_below``, TRUE from ``pass_from``, UNKNOWN
+    in between (the value is known but does not settle the question by itself)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fail_below: float
+    pass_from: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Band:
+        if self.fail_below > self.pass_from:
+            raise ValueError("band needs fail_below <= pass_from")
+        return self
+
+
 class Compare(BaseModel):
-    """``{fact: NAME, <op>: VALUE}`` with exactly one operator."""
+    """``{fact: NAME, <op>: VALUE}`` with exactly one operator.
+
+    ``ask`` names facts that could settle an UNKNOWN ``band`` (they become open facts).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     fact: str
@@ -69,6 +88,8 @@ class Compare(BaseModel):
     gt: float | None = None
     ge: float | None = None
     in_: tuple[Any, ...] | None = Field(default=None, alias="in")
+    band: Band | None = None
+    ask: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _one_operator(self) -> Compare:
@@ -85,6 +106,7 @@ class Compare(BaseModel):
             "gt": self.gt,
             "ge": self.ge,
             "in": self.in_,
+            "band": self.band,
         }
         return [(op, v) for op, v in values.items() if v is not None or op in self.model_fields_set]
 
@@ -93,11 +115,33 @@ class Compare(BaseModel):
         if value is None:
             return Evaluation(Truth.UNKNOWN, open_facts=frozenset({self.fact}))
         op, expected = self._given()[0]
+        if op == "band":
+            return self._band(value, expected)
         try:
             result = _OPERATORS[op](value, expected)
         except TypeError:  # a fact of the wrong type cannot satisfy the condition
             result = False
         return Evaluation(Truth.of(bool(result)), deciding=frozenset({self.fact}))
+
+    def _band(self, value: object, band: Band) -> Evaluation:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return Evaluation(Truth.FALSE, deciding=frozenset({self.fact}))
+        if value >= band.pass_from:
+            return Evaluation(Truth.TRUE, deciding=frozenset({self.fact}))
+        if value < band.fail_below:
+            return Evaluation(Truth.FALSE, deciding=frozenset({self.fact}))
+        return Evaluation(
+            Truth.UNKNOWN, deciding=frozenset({self.fact}), open_facts=frozenset(self.ask)
+        )
+
+    def thresholds(self) -> list[object]:
+        """The constants this comparison tests against (to probe an unknown fact)."""
+        op, expected = self._given()[0]
+        if op == "band":
+            return [expected.fail_below, expected.pass_from]
+        if op == "in":
+            return list(expected)
+        return [expected]
 
 
 def _at_least(parts: list[Evaluation], needed: int) -> Evaluation:
@@ -175,3 +219,20 @@ def parse_condition(data: object) -> Condition:
 
 def _union(sets: Iterable[frozenset[str]]) -> frozenset[str]:
     return frozenset().union(*sets)
+
+
+def comparisons(condition: Condition) -> Iterable[Compare]:
+    """Every comparison inside ``condition`` (depth first)."""
+    if isinstance(condition, Compare):
+        yield condition
+    elif isinstance(condition, AllOf):
+        for part in condition.all:
+            yield from comparisons(part)
+    elif isinstance(condition, AnyOf):
+        for part in condition.any:
+            yield from comparisons(part)
+    elif isinstance(condition, AtLeast):
+        for part in condition.of:
+            yield from comparisons(part)
+    elif isinstance(condition, Not):
+        yield from comparisons(condition.not_)

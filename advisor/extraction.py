@@ -1,0 +1,1091 @@
+"""The deterministic fact extractor: plain English in, facts with their quoted span out.
+
+No language model is involved. A message is cut into sentences; each rule below looks for
+one kind of statement in a sentence and, when it finds one, emits a fact with the sentence
+as its quote and the match position (so a later statement in the same message wins).
+
+The rules are deliberately conservative: a fact is only set when the text states it.
+Negation is handled per statement ("we do not have an eval set", "haven't tried few-shot",
+"nobody reviewed them"), and a negative statement beats a positive one in the same
+sentence ("I was wrong about the harness - it's Priya spot-checking outputs").
+
+:func:`extract` never raises: whatever the input (empty, huge, binary, hostile), it
+returns the facts it could read, possibly none.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from advisor.facts import FactLedger, FactRecord, Source, make_record
+
+log = logging.getLogger(__name__)
+
+#: Only this much of a message is read (a longer one is cut, not rejected, here).
+MAX_EXTRACT_CHARS = 20_000
+
+# --------------------------------------------------------------------------- numbers
+
+_WORD_NUMBERS = {
+    "zero": 0,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "eighteen": 18,
+    "twenty": 20,
+    "thirty": 30,
+    "a couple of": 2,
+    "a couple": 2,
+    "couple of": 2,
+    "a few": 3,
+    "few": 3,
+    "a handful of": 4,
+    "several": 4,
+    "half a": 0.5,
+    "a half": 0.5,
+}
+_WORD_NUMBER_RE = "|".join(sorted((re.escape(w) for w in _WORD_NUMBERS), key=len, reverse=True))
+_SUFFIXES = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "m": 1e6,
+    "mm": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+    "millions": 1e6,
+    "b": 1e9,
+    "bn": 1e9,
+    "billion": 1e9,
+}
+# A digit-based number: "2,000", "1.5", "20k", "3 million", "~45k", "1.2M".
+NUM = (
+    r"(?<![\w.,$])(?:~|about |around |roughly |approximately |approx\.? |nearly |almost |"
+    r"over |under |some |exactly |only |just )?"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<suffix>k|K|mm|MM|mn|M|m(?![a-z])|million|millions|thousand|bn|billion|B)\b)?"
+)
+_NUM_RE = re.compile(NUM)
+
+
+def parse_number(digits: str, suffix: str | None = None) -> float | None:
+    """``"2,000"`` → 2000, ``("20", "k")`` → 20000, ``("3", "million")`` → 3e6."""
+    try:
+        value = float(digits.replace(",", ""))
+    except ValueError:
+        return None
+    if suffix:
+        value *= _SUFFIXES.get(suffix.lower(), 1.0)
+    return value
+
+
+def _word_or_digit(text: str) -> float | None:
+    text = text.strip().lower()
+    if text in _WORD_NUMBERS:
+        return float(_WORD_NUMBERS[text])
+    match = _NUM_RE.fullmatch(text)
+    if match:
+        return parse_number(match.group("num"), match.group("suffix"))
+    return None
+
+
+# Units of time, in weeks / months / per-month multipliers.
+_WEEKS_PER = {"hour": 1 / 40, "day": 1 / 7, "week": 1.0, "month": 4.35, "year": 52.0}
+_PER_MONTH = {
+    "second": 2_592_000.0,
+    "sec": 2_592_000.0,
+    "minute": 43_200.0,
+    "min": 43_200.0,
+    "hour": 720.0,
+    "hr": 720.0,
+    "day": 30.0,
+    "week": 52 / 12,
+    "wk": 52 / 12,
+    "month": 1.0,
+    "mo": 1.0,
+    "quarter": 1 / 3,
+    "year": 1 / 12,
+    "yr": 1 / 12,
+    "annum": 1 / 12,
+}
+_PER_YEAR = {"day": 250.0, "week": 52.0, "sprint": 26.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
+_ADVERB_PER_MONTH = {"daily": 30.0, "weekly": 52 / 12, "monthly": 1.0, "hourly": 720.0}
+
+
+def _unit(word: str) -> str:
+    word = word.lower().rstrip("s")
+    return {"hr": "hour", "min": "minute", "sec": "second", "wk": "week", "mo": "month"}.get(
+        word, word
+    )
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a message and where it starts in the message."""
+
+    text: str
+    start: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower()
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+|;\s+|\s+[-–—]\s+(?=[A-Z])|(?<=:)\s+(?=[A-Z])")
+
+
+def split_sentences(message: str) -> list[Sentence]:
+    """Sentences (and list items, and clauses after a dash or colon) with their offsets."""
+    sentences: list[Sentence] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(message):
+        _append(sentences, message, start, match.start())
+        start = match.end()
+    _append(sentences, message, start, len(message))
+    return sentences
+
+
+def _append(out: list[Sentence], message: str, start: int, end: int) -> None:
+    chunk = message[start:end]
+    stripped = chunk.strip()
+    if stripped:
+        out.append(Sentence(stripped, start + chunk.index(stripped)))
+
+
+def clean_message(message: object) -> str:
+    """Text the rules can read: str, NFC, no control characters, at most 20,000 chars."""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", errors="replace")
+    if not isinstance(message, str):
+        return ""
+    text = message[:MAX_EXTRACT_CHARS]
+    text = text.encode("utf-8", errors="replace").decode("utf-8")
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    # Same-length replacements only, so offsets (and quotes) still match the message.
+    return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+
+
+# --------------------------------------------------------------------------- rule plumbing
+
+
+@dataclass(frozen=True)
+class Hit:
+    fact: str
+    value: object
+    position: int  # offset of the match in the sentence
+    note: str = ""
+
+
+Rule = Callable[[Sentence], Iterator[Hit]]
+RULES: list[Rule] = []
+
+
+def rule(fn: Rule) -> Rule:
+    RULES.append(fn)
+    return fn
+
+
+_NEGATORS = re.compile(
+    r"\b(?:no|not|never|without|nobody|none|nothing|neither|nor|lack|lacking|missing|"
+    r"don't|doesn't|didn't|haven't|hasn't|hadn't|isn't|aren't|wasn't|weren't|won't|can't|"
+    r"cannot|dont|doesnt|didnt|havent|hasnt|isnt|arent|cant|nope|zero)\b|n't\b"
+)
+
+
+def _negated_before(text: str, start: int, words: int = 5) -> bool:
+    """Is there a negator among the few words before ``start`` (same clause)?"""
+    window = text[max(0, start - 60) : start]
+    window = re.split(r"[,;:()]|\bbut\b|\band\b|\bso\b", window)[-1]
+    tail = " ".join(window.split()[-words:])
+    return bool(_NEGATORS.search(tail.lower()))
+
+
+def _search(pattern: str, text: str) -> re.Match[str] | None:
+    return re.search(pattern, text, re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- knowledge vs behaviour
+
+_KNOWLEDGE = (
+    r"\b(?:model|it|assistant|bot|llm|agent|chatbot|that|which)\b[^.]{0,40}?\b(?:to |would |will |"
+    r"just |actually |really |should |can )?(?:knows?|memori[sz]es?|learns? the facts)\b"
+    r"(?! (?:how|what|when|whether|if|nothing))"
+    r"|\banswers? (?:\w+ ){0,3}questions? (?:about|from|on|over|using)\b"
+    r"|\banswers? from (?:those|the|our|its)\b"
+    r"|\b(?:cite|citing|cites) (?:the |a |specific |sources|ticket|section|policy|right)"
+    r"|\bby heart\b|\bmaking up details\b|\bmakes up (?:facts|details|answers)\b"
+    r"|\bwithout looking (?:anything|things) up\b"
+)
+_NOT_KNOWLEDGE = (
+    r"\bnot (?:a )?(?:q&a|qa|question[- ]answering|about (?:facts|knowledge)|facts|knowledge)\b"
+    r"|\babout (?:behaviou?r|style|tone|format)\b[^.]{0,20}\bnot (?:about )?(?:facts|knowledge)"
+    r"|\b(?:it's|it is|this is|problem is) (?:about )?(?:behaviou?r|tone|style|formatting)\b"
+)
+_BEHAVIOUR_TASK = (
+    r"\b(?:classif(?:y|ies|ying|ication|ier)|categori[sz](?:e|es|ing|ation)|triage|"
+    r"rout(?:e|es|ing)\b|tag(?:s|ging)? (?:\w+ ){0,3}with|tagging\b|extract(?:s|ing|ion)?\b|"
+    r"pull (?:\w+ ){1,5}out of|moderat(?:e|ion)\b|intent(?: detection)?\b|sentiment\b|"
+    r"spam detection|toxicity|detect(?:s|ing|ion)?\b|grade\b|grading|lead scoring|"
+    r"scor(?:e|ing) (?:[\w-]+ ){0,4}against|formatting\b|report template|output format|map (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:taxonomy|codes?)|"
+    r"language-id|summari[sz](?:e|es|ing) (?:[\w-]+ ){0,5}into|rewrit(?:e|ing) (?:[\w-]+ ){0,4}into|"
+    r"tone-rewriting|draft (?:\w+ ){0,4}in (?:our|a) |inline (?:[\w-]+ ){0,2}suggestions?|"
+    r"autocomplete|sound (?:more )?like our brand|brand voice|house style)"
+)
+_TACIT = (
+    r"\b(?:tacit|judg(?:e)?ment (?:\w+ ){0,3}(?:can't|cannot|couldn't|hard to) (?:\w+ ){0,2}"
+    r"(?:write|written|articulate|put)|can't (?:be )?(?:written|write) (?:it |them )?down|"
+    r"hard to articulate|in (?:their|people's|practitioners'|experts') heads|"
+    r"(?:don't|doesn't) capture the judg(?:e)?ment)"
+)
+_INPUT_ONLY = (
+    r"\b(?:only|just|solely) (?:needs?|uses?|looks? at|reads?|sees?|works? off)\b"
+    r"|\bworks? off (?:the |its )?\w+(?: \w+)? (?:only|alone)\b"
+    r"|\b(?:is|are) all (?:it|the model|they|we) needs?\b|\ball it needs is\b"
+    r"|\beverything it needs is (?:on|in)\b"
+    r"|\b(?:is|are) the only input\b|\bonly input\b"
+    r"|\binput is the \w+(?: \w+)? itself\b"
+    r"|\b(?:from|on|off|using|uses) (?:just |only |solely )?(?:the |its |our )?(?:[\w-]+ ){0,2}"
+    r"(?:text|string|body|transcript|note|notes|utterance)(?: itself| alone| only)?\b"
+    r"|\b[\w-]+ (?:text|transcript|body) only\b|\((?:\w+ ){0,2}only\)"
+    r"|\bnothing external\b|\bno (?:outside|external|extra|additional) (?:knowledge|context|"
+    r"documents|data|info)\b|\bno documents\b"
+    r"|\b(?:doesn't|does not|don't|do not) need (?:any )?(?:outside|external|extra|other) "
+    r"(?:knowledge|context|documents|data|info)"
+    r"|\bin front of it\b"
+)
+_NEEDS_CONTEXT = (
+    r"\bneeds? (?:the |our |a |an )?[\w' -]{0,100}? as context\b"
+    r"|\b(?:depends|relies) on our\b|\bwhich the model never sees\b"
+    r"|\bneeds? (?:domain|outside|external|extra) (?:knowledge|context|documents)\b"
+)
+
+
+@rule
+def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    m: re.Match[str] | None
+    for m in re.finditer(_KNOWLEDGE, text, re.IGNORECASE):
+        if _negated_before(text, m.start(), 2) or re.search(
+            r"\b(?:don't|doesn't|do not|does not) (?:\w+ )?know", m.group(0), re.I
+        ):
+            continue
+        yield Hit("need_type", "knowledge", m.start())
+        yield Hit("needs_external_knowledge", True, m.start())
+        break
+    for m in re.finditer(_BEHAVIOUR_TASK, text, re.IGNORECASE):
+        yield Hit("need_type", "behavior", m.start())
+        break
+    m = _search(_NOT_KNOWLEDGE, text)
+    if m:
+        yield Hit("need_type", "behavior", m.start())
+    m = _search(_TACIT, text)
+    if m:
+        yield Hit("tacit_expertise", True, m.start())
+        yield Hit("need_type", "behavior", m.start())
+    m = _search(_INPUT_ONLY, text)
+    if m and not _search(_NEEDS_CONTEXT, text):
+        yield Hit("needs_external_knowledge", False, m.start())
+        yield Hit("need_type", "behavior", m.start())
+    m = _search(_NEEDS_CONTEXT, text)
+    if m:
+        yield Hit("needs_external_knowledge", True, m.start())
+
+
+# --------------------------------------------------------------------------- retrieval
+
+_RAG = r"\b(?:rag|retrieval|vector search|vector store|vector db|semantic search|search index)\b"
+
+
+@rule
+def retrieval(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    if _search(
+        r"\b(?:no|without) (?:\w+ ){0,2}(?:rag|retrieval|vector search)\b"
+        r"|\b(?:don't|do not|haven't|have not|never|didn't|did not|doesn't|aren't|isn't)\b"
+        r"(?: \w+){0,4} (?:rag|retrieval|retrieve|vector search)\b"
+        r"|\bwe don't retrieve\b",
+        text,
+    ):
+        m = _search(_RAG, text) or _search(r"retriev", text)
+        yield Hit("retrieval_in_place", False, m.start() if m else 0)
+        return
+    m = _search(_RAG, text)
+    if not m:
+        return
+    if _search(
+        r"\b(?:already|in prod|in production|is live|are live|hooked up|set up|wired|in place|"
+        r"we (?:do )?(?:have|run|use|built|added)|we've (?:got|built|added)|"
+        r"(?:prompt|setup|pipeline) ?\+ ?rag|rag (?:setup|pipeline) (?:is|works))\b"
+        r"|\+ ?rag\b",
+        text,
+    ) and not _search(r"\?\s*$|\bshould we\b|\bwould\b|\bplan(?:ning)? to\b", text):
+        yield Hit("retrieval_in_place", True, m.start())
+
+
+# --------------------------------------------------------------------------- prompting
+
+_DURATION = re.compile(
+    rf"(?P<n>{_WORD_NUMBER_RE}|\d+(?:\.\d+)?)\s+(?:(?:real|full|solid|whole|good|straight)\s+)?"
+    r"(?P<unit>hours?|hrs?|days?|weeks?|months?|years?)\b"
+    r"|\b(?P<part>an? (?:afternoon|morning|evening))\b",
+    re.IGNORECASE,
+)
+
+
+def _durations(text: str) -> Iterator[tuple[float, int]]:
+    """(weeks, position) for each duration in ``text`` that is not a period of stability."""
+    for m in _DURATION.finditer(text):
+        before = text[max(0, m.start() - 25) : m.start()].lower()
+        if re.search(
+            r"(?:unchanged|changed|same|fixed|since|last|past|ago|in the|for the)\s*$", before
+        ):
+            continue
+        if m.group("part"):
+            yield 0.1, m.start()
+            continue
+        n = _word_or_digit(m.group("n"))
+        if n is None:
+            continue
+        yield n * _WEEKS_PER[_unit(m.group("unit"))], m.start()
+
+
+@rule
+def prompt_effort(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    anchor = _search(r"\bprompt(?:s|ing|ed)?\b", text)
+    if not anchor:
+        return
+    none = _search(
+        r"\b(?:haven't|have not|didn't|did not|never|not)\b (?:\w+ ){0,2}(?:worked on|touched|"
+        r"iterated on|tried|done|spent time on) (?:the |any |our )?prompt"
+        r"|\b(?:it's|it is|just) (?:a )?one[- ]line\b|\bone[- ]line prompt\b",
+        text,
+    )
+    if none:
+        yield Hit("prompt_effort_weeks", 0, none.start(), "no prompt work yet")
+        return
+    candidates = list(_durations(text))
+    if not candidates:
+        return
+    weeks, pos = min(candidates, key=lambda c: abs(c[1] - anchor.start()))
+    yield Hit("prompt_effort_weeks", round(weeks, 3), pos)
+
+
+@rule
+def few_shot(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    shot = _search(r"\bfew[- ]?shot\b|\bin-context examples\b", text)
+    if shot:
+        yield Hit("few_shot_used", not _negated_before(text, shot.start(), 6), shot.start())
+        return
+    if _search(r"\bprompt", text):
+        m = _search(
+            r"\bno examples\b|\bwithout (?:any )?examples\b|\bno (?:\w+ )?examples in (?:it|the prompt)",
+            text,
+        )
+        if m:
+            yield Hit("few_shot_used", False, m.start())
+            return
+        m = _search(r"\b(?:\d+|a handful of|some) (?:\w+ )?examples in the prompt\b", text)
+        if m and not _negated_before(text, m.start()):
+            yield Hit("few_shot_used", True, m.start())
+
+
+@rule
+def structured_outputs(s: Sentence) -> Iterator[Hit]:
+    m = _search(
+        r"\b(?:json mode|function calling|tool calling|structured outputs?|constrained decoding|"
+        r"json schema|grammar[- ]based sampling|schema[- ]validated)\b",
+        s.text,
+    )
+    if m:
+        yield Hit("structured_outputs_used", not _negated_before(s.text, m.start(), 6), m.start())
+
+
+# --------------------------------------------------------------------------- evaluation
+
+_MANUAL_EVAL = (
+    r"\b(?:eyeball(?:s|ing)?|vibe[- ]?check(?:s|ing)?|spot[- ]check(?:s|ing)?|"
+    r"look at (?:the |a few )?outputs|gut feel)\b"
+    r"|\b(?:check|test|judge|evaluate|review)(?:s|ing)? (?:\w+ ){0,4}(?:by hand|manually)\b"
+)
+_NO_EVAL = (
+    r"\bno (?:\w+ )?(?:eval|evals|evaluation|test set|golden set|metrics|benchmark|harness)\b"
+    r"|\b(?:don't|do not|haven't|have not|never|didn't|did not)\b (?:\w+ ){0,3}"
+    r"(?:an? |any )?(?:eval|evals|evaluation|test set|golden set|metrics|harness)\b"
+)
+_AUTO_EVAL = (
+    r"\bautomated (?:\w+ ){0,2}(?:eval|evals|evaluation|pipeline|harness|validator|scoring|"
+    r"tests?|scorecard)\b"
+    r"|\beval (?:harness|pipeline|suite|set)\b|\bharness\b|\bregression tests?\b"
+    r"|\b(?:promptfoo|braintrust|langfuse|langsmith|ragas|deepeval|openai evals)\b"
+    r"|\bon (?:our|the) (?:automated )?eval\b"
+)
+
+
+@rule
+def evaluation(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    negative = _search(_MANUAL_EVAL, text) or _search(_NO_EVAL, text)
+    if negative:
+        yield Hit("eval_automated", False, negative.start())
+    else:
+        m = _search(_AUTO_EVAL, text)
+        if (
+            m
+            and not _negated_before(text, m.start(), 4)
+            and not _search(r"\bplan(?:ning)? to\b|\bwill build\b|\bshould we\b", text)
+        ):
+            yield Hit("eval_automated", True, m.start())
+    m = _search(
+        r"\b(?:never|not|haven't|have not|no|didn't|did not|without)\b (?:\w+ ){0,4}baselines?\b",
+        text,
+    )
+    if m:
+        yield Hit("eval_baseline_recorded", False, m.start())
+        return
+    m = _search(
+        r"\bbaseline (?:recorded|score recorded|is recorded)\b|\brecorded (?:a |the )?baseline\b"
+        r"|\b(?:that's|that is|as) our baseline\b|\bbaseline (?:score )?(?:is|of|at|:)?\s*~?\d",
+        text,
+    )
+    if m and not negative:
+        yield Hit("eval_baseline_recorded", True, m.start())
+
+
+# --------------------------------------------------------------------------- quality gap
+
+_PCT = r"(?P<{name}>\d{{1,3}}(?:\.\d+)?)\s?(?:%|percent\b|(?:/\s?(?P<{name}_scale>\d+(?:\.\d+)?)))"
+
+
+def _pct(name: str) -> str:
+    return _PCT.format(name=name)
+
+
+def _to_pct(value: str, scale: str | None, default_scale: float | None = None) -> float | None:
+    number = float(value)
+    total = float(scale) if scale else default_scale
+    if total:
+        number = 100 * number / total
+    return round(number, 2) if 0 <= number <= 100 else None
+
+
+@rule
+def quality_scores(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    lower = s.lower
+    if not re.search(
+        r"baseline|target|need|eval|accuracy|score|recall|precision|f1|agreement|prompt|"
+        r"harness|now at|tops out|rubric|break|fail",
+        lower,
+    ):
+        return
+    baseline_scale: float | None = None
+    # "baseline 72% vs a 90% target", "71% vs the 94% we need", "3.2/5 vs a 4.5 target"
+    pair = re.search(
+        _pct("b") + r"(?:\s+\w+){0,3}?\s*,?\s+(?:vs\.?|versus|against|compared to|and)\s+"
+        r"(?:a |an |the |our )?(?P<t>\d{1,3}(?:\.\d+)?)\s?(?:%|/\s?(?P<t_scale>\d+))?"
+        r"(?:\s+(?:\w+\s+){0,2}?)?\s*(?=target|we need|needed|goal|required|bar|is needed)",
+        text,
+        re.IGNORECASE,
+    )
+    if pair:
+        baseline_scale = float(pair.group("b_scale")) if pair.group("b_scale") else None
+        b = _to_pct(pair.group("b"), pair.group("b_scale"))
+        t = _to_pct(pair.group("t"), pair.group("t_scale"), baseline_scale)
+        if b is not None:
+            yield Hit("baseline_score_pct", b, pair.start())
+            yield Hit("eval_baseline_recorded", True, pair.start())
+        if t is not None:
+            yield Hit("target_score_pct", t, pair.start("t"))
+    else:
+        for pattern in (
+            r"\bbaseline(?: [\w-]+){0,2}?(?: is| of| at| was|:)?\s*(?:~|about |around )?"
+            + _pct("b"),
+            _pct("b") + r"\s+baseline\b",
+            r"\b(?:best|current) prompt (?:\w+ ){0,2}(?:is at|scores|sits at|gets|at|is)\s*"
+            + _pct("b"),
+            r"\b(?:tops out|plateaus?|stuck|now|currently|it's|we're) at\s*~?" + _pct("b"),
+            r"\b(?:model|prompt|it) scores\s*~?" + _pct("b"),
+            r"\bputs (?:\w+ ){0,3}at\s*" + _pct("b"),
+        ):
+            m = re.search(pattern, text, re.IGNORECASE)
+            if m:
+                baseline_scale = float(m.group("b_scale")) if m.group("b_scale") else None
+                b = _to_pct(m.group("b"), m.group("b_scale"))
+                if b is not None:
+                    yield Hit("baseline_score_pct", b, m.start())
+                    yield Hit("eval_baseline_recorded", True, m.start())
+                break
+        for pattern in (
+            r"\btarget(?: is| of|:)?\s*(?:~|about )?" + _pct("t"),
+            _pct("t") + r"\s+(?:target|goal)\b",
+            r"\b(?:we )?need(?:s)? (?:at least |about )?" + _pct("t"),
+            r"\b(?:the|a) " + _pct("t") + r"\s+(?:we need|target)",
+            r"\btarget(?: is| of|:)?\s*(?P<t>\d(?:\.\d+)?)(?P<t_scale>)\b",
+        ):
+            m = re.search(pattern, text, re.IGNORECASE)
+            if m:
+                t = _to_pct(m.group("t"), m.group("t_scale") or None, baseline_scale)
+                if t is not None and (
+                    m.group("t_scale") is not None or "%" in m.group(0) or baseline_scale
+                ):
+                    yield Hit("target_score_pct", t, m.start())
+                break
+    # error rates: "breaks the schema on ~20% of reports ... we need under 2%"
+    m = re.search(
+        r"\b(?:breaks?|fails?|errors?|wrong|misses|miss)\b[^.]{0,50}?\bon\s*~?(?P<e>\d{1,3}(?:\.\d+)?)%",
+        text,
+        re.IGNORECASE,
+    )
+    if m:
+        yield Hit(
+            "baseline_score_pct",
+            round(100 - float(m.group("e")), 2),
+            m.start(),
+            "100% minus the error rate",
+        )
+        yield Hit("eval_baseline_recorded", True, m.start())
+        needed = re.search(
+            r"\bneed (?:it )?(?:under|below|less than)\s*(?P<e>\d{1,3}(?:\.\d+)?)%", text, re.I
+        )
+        if needed:
+            yield Hit(
+                "target_score_pct",
+                round(100 - float(needed.group("e")), 2),
+                needed.start(),
+                "100% minus the error rate",
+            )
+    m = re.search(
+        r"\b(?:tops out|plateau(?:ed|s|ing)?|stuck at|stopped improving|can't get (?:it )?(?:past|above|beyond)|"
+        r"no longer improv\w*|hit a ceiling|ceiling)\b",
+        text,
+        re.IGNORECASE,
+    )
+    if m and not _negated_before(text, m.start(), 3):
+        yield Hit("quality_plateaued", True, m.start())
+
+
+@rule
+def gap_statements(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    m = _search(
+        r"\b(?:haven't|have not|not|never|didn't|did not|no)\b (?:\w+ ){0,3}(?:measured|quantified)"
+        r" (?:the |our |that )?gap\b"
+        r"|\b(?:haven't|have not|not yet|didn't|no)\b (?:\w+ ){0,2}(?:agreed on|set|defined|picked|chosen)"
+        r" (?:a |any |the )?target\b|\bno target\b"
+        r"|\bwas (?:just )?a guess\b|\b(?:made[- ]up|guesstimate)\b",
+        text,
+    )
+    if m:
+        yield Hit("gap_measured", False, m.start())
+    m = _search(
+        r"\b(?:basically|already|almost|nearly|pretty much|more or less)\b (?:\w+ ){0,2}"
+        r"(?:hitting|meeting|at|reaching|there on) (?:our|the) (?:target|goal|bar)\b"
+        r"|\bgood enough already\b"
+        r"|\b(?:a few|a handful of|some|couple of|a couple of) (?:\w+ )?edge cases\b",
+        text,
+    )
+    if m:
+        yield Hit("gap_significant", False, m.start())
+    m = _search(
+        r"\b(?:fine-?tune|fine-?tuned model|it|ft)\b (?:\w+ ){0,2}(?:gets|is|performs|scores|does)"
+        r" (?:about |only |roughly |~)?(?P<d>\d{1,2}(?:\.\d+)?)\s?(?:%|percent|points?|pp) better\b",
+        text,
+    )
+    if m:
+        yield Hit("gap_significant", float(m.group("d")) >= 5, m.start(), "measured improvement")
+
+
+# --------------------------------------------------------------------------- data
+
+_LABEL_CUE = (
+    r"(?:(?:[\w]+-)?labell?ed|hand-labell?ed|annotated|graded|scored|labels|annotations|"
+    r"(?:training )?examples|(?:q&a|qa) pairs|rows|samples|reviewed|training data points)\b"
+)
+_COUNT_THEN_CUE = re.compile(
+    NUM + r"\s+(?P<mid>(?:[\w&'/-]+,?\s+){0,4}?)" + _LABEL_CUE, re.IGNORECASE
+)
+_CUE_THEN_COUNT = re.compile(
+    r"\b(?:labell?ed|annotated|reviewed|graded)(?: and (?:\w+ ){0,1}(?:reviewed|checked|audited))?\s+"
+    + NUM
+    + r"\s+\w+",
+    re.IGNORECASE,
+)
+_DATA_SOURCE_COUNT = re.compile(
+    r"\b(?:training data|dataset|fine-tuning data)\b[^.]{0,40}?" + NUM, re.IGNORECASE
+)
+_SCRAPED_COUNT = re.compile(r"\bscraped\s+" + NUM, re.IGNORECASE)
+_EVAL_CONTEXT = re.compile(
+    r"\b(?:eval|evals|evaluation|golden|frozen|test set|holdout|held-out|benchmark|few-shot|"
+    r"shot|in the prompt|tokens?)\b",
+    re.IGNORECASE,
+)
+_NOT_REVIEWED = (
+    r"\b(?:not|never|nobody|no one|none of them|haven't|hasn't|have not|has not)\b[' ]?(?:\w+[' ]){0,3}?"
+    r"(?:reviewed|audited|checked|gone through|looked at|verified|filtered|cleaned)\b"
+    r"|\bnobody's (?:\w+ ){0,1}(?:reviewed|audited|checked|gone through)\b"
+    r"|\bun(?:reviewed|filtered|audited|checked|verified)\b"
+)
+_REVIEWED = (
+    r"\b(?:human|hand|manually|qa|double|expert)[- ]?(?:reviewed|checked|audited|verified|labell?ed)\b"
+    r"|\breviewed\b|\bdouble-checked\b|\baudited (?:by|every)\b|\bverified by\b|\bchecked by\b"
+    r"|\b(?:labell?ed|annotated|graded|scored|written) by (?:our |the |a |in-house |senior )?"
+    r"(?!gpt|llm|model|claude|ai\b)\w+"
+)
+_GENERATED = (
+    r"\b(?:generated|auto-generated|synthetic(?:ally)?|scraped|gpt-?\d\w* (?:generated|wrote)|"
+    r"(?:llm|model|gpt-?\w*|claude)[- ]generated|distilled from)\b"
+)
+
+
+@rule
+def labeled_data(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    found: tuple[float, int] | None = None
+    for regex in (_COUNT_THEN_CUE, _CUE_THEN_COUNT, _DATA_SOURCE_COUNT, _SCRAPED_COUNT):
+        for m in regex.finditer(text):
+            mid = m.groupdict().get("mid") or ""
+            clause = re.split(r"[,;:(]|\band\b", text[max(0, m.start() - 40) : m.start()])[-1]
+            before = " ".join(clause.split()[-4:])
+            if _EVAL_CONTEXT.search(mid) or _EVAL_CONTEXT.search(before):
+                continue
+            after = text[m.end("num") : m.end("num") + 2]
+            if "%" in after:
+                continue
+            value = parse_number(m.group("num"), m.group("suffix"))
+            if value is None or value != value:
+                continue
+            found = (value, m.start())
+            break
+        if found:
+            break
+    if found:
+        yield Hit("labeled_examples", int(found[0]), found[1])
+    talks_about_data = found or _search(
+        r"\b(?:examples|labels|labell?ed|annotat\w+|training data|dataset|them|those|"
+        r"every one|each one)\b",
+        text,
+    )
+    if not talks_about_data:
+        return
+    neg = _search(_NOT_REVIEWED, text)
+    if neg:
+        yield Hit("examples_human_reviewed", False, neg.start())
+        return
+    pos = _search(_REVIEWED, text)
+    gen = _search(_GENERATED, text)
+    if pos and not (gen and gen.start() > pos.start()):
+        yield Hit("examples_human_reviewed", True, pos.start())
+    elif gen and (found or _search(r"\b(?:examples|labels|data|them|those)\b", text)):
+        yield Hit(
+            "examples_human_reviewed", False, gen.start(), "generated or scraped, no review stated"
+        )
+
+
+# --------------------------------------------------------------------------- stability
+
+_CHANGE_WORDS = (
+    r"\b(?:chang\w*|revis\w*|updat\w*|rewrit\w*|rewritten|add(?:s|ing|ed)?|new (?:categories|labels|"
+    r"classes|intents|tags|types|rules|fields|queues)|evolv\w*|shift\w*|tweak\w*|modif\w*|appear\w*)\b"
+)
+_STABLE = re.compile(
+    r"\b(?:unchanged|(?:haven't|hasn't|have not|has not) changed|(?:been |stayed |remained )?the same|"
+    r"been fixed|is fixed|stable|static|frozen)\b[^.]{0,15}?\b(?:for|in|since|over)\s+(?:the (?:last|past) )?"
+    r"(?:(?P<year>(?:19|20)\d\d)\b|(?P<n>"
+    + _WORD_NUMBER_RE
+    + r"|\d+(?:\.\d+)?)?\s*(?:(?:and a half)\s+)?(?P<unit>years?|months?|weeks?)\b(?P<half> and a half)?)",
+    re.IGNORECASE,
+)
+
+
+@rule
+def stability(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    m = _STABLE.search(text)
+    if m:
+        if m.group("year"):
+            yield Hit("task_changes_per_year", 0, m.start(), f"unchanged since {m.group('year')}")
+        else:
+            n = _word_or_digit(m.group("n")) if m.group("n") else 2.0  # "for years"
+            if n is not None:
+                months = n * {"year": 12.0, "month": 1.0, "week": 12 / 52}[_unit(m.group("unit"))]
+                if m.group("half") or "and a half" in m.group(0):
+                    months += 6 if _unit(m.group("unit")) == "year" else 0.5
+                if months >= 24:
+                    yield Hit(
+                        "task_changes_per_year", 0, m.start(), "unchanged for two years or more"
+                    )
+                elif months >= 3:
+                    yield Hit(
+                        "task_changes_per_year",
+                        round(12 / months, 2),
+                        m.start(),
+                        f"at most one change in {months:g} months",
+                    )
+        return
+    m = _search(r"\b(?:fixed|stable|unchanged) for years\b", text)
+    if m:
+        yield Hit("task_changes_per_year", 0, m.start(), "unchanged for years")
+        return
+    m = _search(
+        r"\b(?P<cmp>more often than|more than|less (?:often )?than|fewer than)\s+once (?:a|per|every) "
+        r"(?P<unit>week|month|quarter|year)\b",
+        text,
+    )
+    if m and _search(_CHANGE_WORDS, text):
+        base = _PER_YEAR[m.group("unit").lower()]
+        more = m.group("cmp").lower().startswith("more")
+        yield Hit("task_changes_per_year", base + 1 if more else base / 2, m.start())
+        return
+    if not _search(_CHANGE_WORDS, text):
+        return
+    m = _search(
+        r"(?P<n>" + _WORD_NUMBER_RE + r"|\d+) times? (?:in|over) the (?:last|past)\s+"
+        r"(?P<m>" + _WORD_NUMBER_RE + r"|\d+)?\s*(?P<unit>weeks?|months?|years?)\b",
+        text,
+    )
+    if m:
+        count = _word_or_digit(m.group("n")) or 1.0
+        span = _word_or_digit(m.group("m")) if m.group("m") else 1.0
+        unit_per_year = {"week": 52.0, "month": 12.0, "year": 1.0}[_unit(m.group("unit"))]
+        yield Hit(
+            "task_changes_per_year", round(count * unit_per_year / (span or 1.0), 2), m.start()
+        )
+        return
+    m = _search(
+        r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s+)?(?:new \w+ |times? |changes? |updates? )?"
+        r"(?:every|each|once an?|once per|per|a)\s+(?P<unit>day|week|sprint|month|quarter|year)\b"
+        r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b",
+        text,
+    )
+    if m:
+        if m.group("adv"):
+            unit = {
+                "daily": "day",
+                "weekly": "week",
+                "monthly": "month",
+                "quarterly": "quarter",
+            }.get(m.group("adv").lower(), "year")
+            count = 1.0
+        else:
+            unit = m.group("unit").lower()
+            n_text = m.group("n")
+            count = (
+                (_word_or_digit(n_text) or 1.0)
+                if n_text and n_text.lower() not in ("a", "an")
+                else 1.0
+            )
+        yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), m.start())
+        return
+    m = _search(
+        r"\b(?:keeps? (?:evolving|changing)|still (?:evolving|changing)|constantly (?:chang|evolv)\w*|"
+        r"chang\w* (?:all the time|frequently|often|a lot|constantly)|evolving|in flux)\b",
+        text,
+    )
+    if m and not _negated_before(text, m.start(), 3):
+        yield Hit("task_changes_per_year", 12, m.start(), "changes frequently (no rate given)")
+
+
+@rule
+def narrowness(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    broad = _search(
+        r"\b(?:general(?:-purpose)? reasoning|arbitrary (?:requests|tasks|questions)|whatever \w+ throw|"
+        r"open-ended|broad\b|all kinds of|anything (?:\w+ ){0,2}(?:asks|throws|needs)|"
+        r"many different tasks|general assistant)",
+        text,
+    )
+    if broad and not _negated_before(text, broad.start(), 3):
+        yield Hit("task_narrow", False, broad.start())
+        return
+    m = _search(
+        r"\binto (?:~?\d+|our|the|a|\w+) (?:\w+ ){0,3}(?:categories|queues|types|buckets|labels|levels|"
+        r"codes|intents|classes|tags|taxonomy|schema|format|template|sections?|priority levels)\b"
+        r"|\b\d+ (?:\w+ )?(?:categories|queues|types|buckets|intents|classes|tags|labels|priority levels)\b"
+        r"|\bas (?:\w+ ?/ ?){1,4}\w+\b" + "|" + _BEHAVIOUR_TASK,
+        text,
+    )
+    if m:
+        yield Hit("task_narrow", True, m.start())
+
+
+# --------------------------------------------------------------------------- volume and money
+
+_RATE = re.compile(
+    NUM + r"\s*(?P<mid>(?:[\w&'-]+(?:\s+|(?=/))){0,3}?)(?:per|a|an|each|every|/)\s*"
+    r"(?P<unit>second|sec|minute|min|hour|hr|day|week|wk|month|mo|year|yr|annum)\b"
+    r"|"
+    + NUM.replace("num>", "num2>").replace("suffix>", "suffix2>")
+    + r"\s+(?P<adv>daily|weekly|monthly|hourly)\b",
+    re.IGNORECASE,
+)
+_NOT_VOLUME_WORDS = re.compile(
+    r"\b(?:examples?|labels?|labell?ed|annotat\w*|tokens?|dollars?|usd|hours?|weeks?|days?|"
+    r"months?|years?|minutes?|seconds?|ms|times?|changes?|new|people|engineers?|employees?|"
+    r"gpus?|users?|categories|percent|points?|releases?)\b",
+    re.IGNORECASE,
+)
+
+
+@rule
+def volume(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    best: tuple[float, int] | None = None
+    for m in _RATE.finditer(text):
+        digits = m.group("num") or m.group("num2")
+        suffix = m.group("suffix") or m.group("suffix2")
+        start = m.start("num") if m.group("num") else m.start("num2")
+        if (
+            text[max(0, start - 2) : start].strip().endswith("$")
+            or "%" in text[m.end() : m.end() + 1]
+        ):
+            continue
+        if "$" in text[max(0, start - 3) : start]:
+            continue
+        mid = m.group("mid") or ""
+        if _NOT_VOLUME_WORDS.search(mid):
+            continue
+        after_num = text[start + len(digits) : start + len(digits) + 6].lower()
+        if re.match(r"\s*(?:ms|s\b|sec|%|x\b)", after_num):
+            continue
+        n = parse_number(digits, suffix)
+        if n is None or n < 1:
+            continue
+        if m.group("adv"):
+            unit = {"daily": "day", "weekly": "week", "monthly": "month", "hourly": "hour"}[
+                m.group("adv").lower()
+            ]
+        else:
+            unit = _unit(m.group("unit"))
+        if unit in ("year", "annum") and n < 10:
+            continue  # "3 times a year", "2 per year": not request volumes
+        monthly = n * _PER_MONTH[unit]
+        if re.match(r"\s*(?:ago|old)\b", text[m.end() : m.end() + 5]):
+            continue
+        best = (monthly, m.start())
+        break
+    if best:
+        note = "" if best[0] == 0 else "converted to requests per month"
+        yield Hit("monthly_volume", round(best[0]), best[1], note)
+
+
+_MONEY = re.compile(
+    r"\$\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?P<suffix>k|K|M|m(?![a-z])|million|thousand)?"
+    r"\s*(?:(?:/|per|a|an|each|every)\s*(?P<unit>call|request|query|day|week|month|year|mo|yr))?",
+)
+
+
+@rule
+def money(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    lower = s.lower
+    for m in _MONEY.finditer(text):
+        amount = parse_number(m.group("num"), m.group("suffix"))
+        unit = (m.group("unit") or "").lower()
+        if amount is None or not unit:
+            continue
+        around = lower[max(0, m.start() - 80) : m.end() + 40]
+        if unit in ("call", "request", "query"):
+            if not re.search(r"fine-?tun|small model|self-host", around):
+                yield Hit("current_cost_per_call", amount, m.start())
+            continue
+        monthly = amount * _PER_MONTH[_unit(unit)]
+        if re.search(
+            r"\b(?:miss\w*|misrout\w*|errors?|rework|re-handling|mistakes?|wrong|churn|refunds?|"
+            r"complaints?|loses? us|lost|penalt\w*|fines?|chargebacks?)\b",
+            around,
+        ):
+            yield Hit("gap_cost_per_month", round(monthly, 2), m.start())
+        elif re.search(r"\bhosting|\bgpus?\b|\bserver", around):
+            yield Hit("hosting_cost_per_month", round(monthly, 2), m.start())
+        elif re.search(
+            r"fine-?tuned|small(?:er)? model|self-host|would cost|distilled|mistral|llama|qwen",
+            around,
+        ):
+            yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
+        elif re.search(r"\b(?:cost(?:s|ing)?|spend(?:ing)?|spent|bill|paying|pay)\b", around):
+            yield Hit("current_cost_per_month", round(monthly, 2), m.start())
+
+
+# --------------------------------------------------------------------------- latency
+
+_MS = r"(?P<{n}>\d+(?:\.\d+)?)\s?(?P<{n}_unit>ms|milliseconds?|s|secs?|seconds?)\b"
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * (1.0 if unit.lower().startswith("m") else 1000.0)
+
+
+@rule
+def latency(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    m = _search(
+        r"\blatency (?:\w+ ){0,2}(?:doesn't|does not|don't|won't) matter\b"
+        r"|\blatency (?:isn't|is not|not) (?:a |an )?(?:concern|important|an issue|issue|critical|a problem)\b"
+        r"|\bnot latency[- ]sensitive\b|\bno latency (?:requirement|constraint|target)s?\b"
+        r"|\b(?:nightly|overnight|offline) batch\b|\bbatch (?:job|process|pipeline)\b|\bruns? as a batch\b"
+        r"|\basync(?:hronous(?:ly)?)?\b|\bnobody(?:'s| is) waiting\b|\bnobody needs it fast\b"
+        r"|\b(?:a few|several) seconds is fine\b|\bno one is waiting\b",
+        text,
+    )
+    if m:
+        yield Hit("latency_sensitive", False, m.start())
+        return
+    target = re.search(
+        r"\b(?:under|below|within|less than|<|sub-?)\s*~?" + _MS.format(n="t"), text, re.IGNORECASE
+    )
+    if target and re.search(
+        r"latency|respon|answer|need|require|suggest|real-time|realtime|must", s.lower
+    ):
+        yield Hit(
+            "latency_target_ms", _ms(target.group("t"), target.group("t_unit")), target.start()
+        )
+        yield Hit("latency_sensitive", True, target.start())
+    base = re.search(
+        r"\b(?:averages?|takes?|gives us|is at|runs at|responds in|p50 (?:is|of)|p95 (?:is|of)|currently|"
+        r"latency (?:is|of))\s*(?:about |around |~)?" + _MS.format(n="b"),
+        text,
+        re.IGNORECASE,
+    )
+    if base:
+        yield Hit("baseline_latency_ms", _ms(base.group("b"), base.group("b_unit")), base.start())
+    miss = _search(
+        r"\b(?:misses (?:it |that |the target |the budget )?(?:badly|by)?|too slow|can't meet|cannot meet|"
+        r"doesn't meet|does not meet|not fast enough)\b",
+        text,
+    )
+    if miss and re.search(r"latency|ms\b|slow|fast|api|real-time", s.lower):
+        yield Hit("baseline_misses_latency", True, miss.start())
+    if (
+        re.search(r"\bhard (?:latency )?(?:requirement|constraint)\b|\breal-time\b", s.lower)
+        and not target
+    ):
+        hm = _search(r"\bhard (?:latency )?(?:requirement|constraint)\b|\breal-time\b", text)
+        if hm and re.search(r"latency|ms\b|real-time", s.lower):
+            yield Hit("latency_sensitive", True, hm.start())
+
+
+# --------------------------------------------------------------------------- format, ops, privacy
+
+
+@rule
+def strict_format(s: Sentence) -> Iterator[Hit]:
+    m = _search(
+        r"\bstrict (?:json |output |response )?(?:schema|format|template|style)\b|\bmust follow\b"
+        r"|\brigid (?:template|format|structure)\b|\bexact (?:format|template|schema)\b"
+        r"|\bnested (?:\w+ )?schema\b|\bbreak(?:s|ing)? (?:the |our )(?:\w+ ){0,3}(?:schema|template|format)\b"
+        r"|\bvery specific (?:\w+ ){0,3}(?:format|template|register|structure)\b"
+        r"|\bproprietary (?:markup|format|notation)\b",
+        s.text,
+    )
+    if m:
+        yield Hit("strict_format_need", True, m.start())
+
+
+@rule
+def operations(s: Sentence) -> Iterator[Hit]:
+    text = s.text
+    m = _search(r"\b(?:retr(?:y|ies)|fallbacks?|failover)\b", text)
+    if m:
+        negated = _negated_before(text, m.start(), 4) or _search(r"\bno (?:retr|fallback)", text)
+        if negated or _search(
+            r"\b(?:we have|in place|set up|already|we use|we run|handles?)\b", text
+        ):
+            yield Hit("orchestration_in_place", not negated, m.start())
+    m = _search(
+        r"\bcach(?:e|es|ing)\b|\brout(?:e|ing) (?:simple|easy|cheap)\w* (?:queries|requests)\b|\bmodel routing\b",
+        text,
+    )
+    if m:
+        negated = _negated_before(text, m.start(), 4) or _search(
+            r"\bno (?:caching|cache|routing)\b", text
+        )
+        if negated or _search(
+            r"\b(?:we have|in place|set up|already|we use|we cache|we route)\b", text
+        ):
+            yield Hit("cost_controls_in_place", not negated, m.start())
+
+
+@rule
+def privacy(s: Sentence) -> Iterator[Hit]:
+    m = _search(
+        r"\bon-?prem(?:ise|ises)?\b|\bhipaa\b|\bgdpr\b|\bair-?gapped\b|\bdata (?:can't|cannot|must not|may not) leave\b"
+        r"|\b(?:can't|cannot) send (?:\w+ ){0,3}to (?:an? |the )?(?:external|third-party|hosted|cloud|openai)"
+        r"|\bprivacy[- ](?:sensitive|requirements?|constraints?)\b",
+        s.text,
+    )
+    if m and not _negated_before(s.text, m.start(), 3):
+        yield Hit("privacy_sensitive", True, m.start())
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) -> list[FactRecord]:
+    """Facts stated in one message, in the order they appear. Never raises."""
+    records: list[FactRecord] = []
+    try:
+        text = clean_message(message)
+        original = message[:MAX_EXTRACT_CHARS] if isinstance(message, str) else text
+        if len(original) != len(text):
+            original = text
+        if not text.strip():
+            return records
+        for sentence in split_sentences(text):
+            for rule_fn in RULES:
+                try:
+                    hits = list(rule_fn(sentence))
+                except Exception:  # a rule bug must not lose the other facts
+                    log.exception("extraction rule %s failed", rule_fn.__name__)
+                    continue
+                for hit in hits:
+                    record = make_record(
+                        hit.fact,
+                        hit.value,
+                        source=source,
+                        turn=turn,
+                        quote=_quote(sentence, original),
+                        position=sentence.start + hit.position,
+                        note=hit.note,
+                    )
+                    if record is not None:
+                        records.append(record)
+    except Exception:  # pragma: no cover - belt and braces: extraction never raises
+        log.exception("extraction failed")
+    records.sort(key=lambda r: r.position)
+    return records
+
+
+def _quote(sentence: Sentence, original: str) -> str:
+    """The sentence as the user wrote it (a verbatim slice of the message), at most 300 chars."""
+    end = sentence.start + len(sentence.text)
+    text = original[sentence.start : end] if len(original) >= end else sentence.text
+    return text[:300]
+
+
+def extract_conversation(messages: Sequence[str]) -> FactLedger:
+    """A ledger of the facts stated across ``messages`` (turn 1 is the first message)."""
+    ledger = FactLedger()
+    for turn, message in enumerate(messages, start=1):
+        ledger.add(extract(message, turn))
+    return ledger
