@@ -242,7 +242,7 @@ _NOT_KNOWLEDGE = (
 )
 _BEHAVIOUR_TASK = (
     r"\b(?:classif(?:y|ies|ying|ication|ier)|categori[sz](?:e|es|ing|ation)|triage|"
-    r"rout(?:e|es|ing)\b|tag(?:s|ging)? (?:\w+ ){0,3}with|tagging\b|extract(?:s|ing|ion)?\b|"
+    r"rout(?:e|es|ing) (?:[\w-]+ ){0,4}(?:into|to) (?:\d+|the right|queues|teams|agents|one of)|(?:ticket|email|chat|call|inbound) routing|\+ routing|routing (?:uses|only|of|into)|tag(?:s|ging)? (?:\w+ ){0,3}with|tagging\b|extract(?:s|ing|ion)?\b|"
     r"pull (?:\w+ ){1,5}out of|moderat(?:e|ion)\b|intent(?: detection)?\b|sentiment\b|"
     r"spam detection|toxicity|detect(?:s|ing|ion)?\b|grade\b|grading|lead scoring|"
     r"scor(?:e|ing) (?:[\w-]+ ){0,4}against|formatting\b|report template|output format|map (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:taxonomy|codes?)|"
@@ -250,14 +250,27 @@ _BEHAVIOUR_TASK = (
     r"tone-rewriting|draft (?:\w+ ){0,4}in (?:our|a) |inline (?:[\w-]+ ){0,2}suggestions?|"
     r"autocomplete|sound (?:more )?like our brand|brand voice|house style)"
 )
+_NARROW_TASK = (
+    r"\b(?:classif(?:y|ies|ying|ication|ier)|categori[sz](?:e|es|ing|ation)|triage|"
+    r"rout(?:e|es|ing) (?:[\w-]+ ){0,4}(?:into|to) (?:\d+|the right|queues|teams|agents|one of)|"
+    r"(?:ticket|email|chat|call|inbound) routing|\+ routing|tag(?:s|ging)? (?:\w+ ){0,3}with|tagging\b|"
+    r"extract(?:s|ing|ion)?\b|pull (?:\w+ ){1,5}out of|moderat(?:e|ion)\b|intent(?: detection)?\b|"
+    r"sentiment\b|spam detection|toxicity|detect(?:s|ing|ion)?\b|grade\b|grading|lead scoring|"
+    r"scor(?:e|ing) (?:[\w-]+ ){0,4}against|map (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:taxonomy|codes?)|"
+    r"language-id|summari[sz](?:e|es|ing) (?:[\w-]+ ){0,5}into|inline (?:[\w-]+ ){0,2}suggestions?|"
+    r"autocomplete|very specific (?:[\w-]+ ){0,3}(?:format|template|register|structure)|"
+    r"(?:fixed|standard|rigid) (?:[\w-]+ ){0,2}(?:format|template))"
+)
 _TACIT = (
     r"\b(?:tacit|judg(?:e)?ment (?:\w+ ){0,3}(?:can't|cannot|couldn't|hard to) (?:\w+ ){0,2}"
     r"(?:write|written|articulate|put)|can't (?:be )?(?:written|write) (?:it |them )?down|"
     r"hard to articulate|in (?:their|people's|practitioners'|experts') heads|"
-    r"(?:don't|doesn't) capture the judg(?:e)?ment)"
+    r"(?:don't|doesn't) capture the judg(?:e)?ment|gut feel|(?:never|can't|cannot|doesn't|don't) captures? it)"
 )
 _INPUT_ONLY = (
-    r"\b(?:only|just|solely) (?:needs?|uses?|looks? at|reads?|sees?|works? off)\b"
+    r"\b(?:model|it|classifier|routing|task|classification|extraction|extractor|llm|tagger)\s+"
+    r"(?:only|just|solely) (?:needs?|uses?|looks? at|reads?|sees?|gets?|works? off)\b"
+    r"|\bneeds? (?:only|nothing but|nothing more than) the\b"
     r"|\bworks? off (?:the |its )?\w+(?: \w+)? (?:only|alone)\b"
     r"|\b(?:is|are) all (?:it|the model|they|we) needs?\b|\ball it needs is\b"
     r"|\beverything it needs is (?:on|in)\b"
@@ -299,8 +312,11 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
         yield Hit("need_type", "behavior", m.start())
     m = _search(_TACIT, text)
     if m:
-        yield Hit("tacit_expertise", True, m.start())
-        yield Hit("need_type", "behavior", m.start())
+        if _negated_before(text, m.start(), 4):
+            yield Hit("tacit_expertise", False, m.start())
+        else:
+            yield Hit("tacit_expertise", True, m.start())
+            yield Hit("need_type", "behavior", m.start())
     m = _search(_INPUT_ONLY, text)
     if m and not _search(_NEEDS_CONTEXT, text):
         yield Hit("needs_external_knowledge", False, m.start())
@@ -320,7 +336,7 @@ def retrieval(s: Sentence) -> Iterator[Hit]:
     text = s.text
     if _search(
         r"\b(?:no|without) (?:\w+ ){0,2}(?:rag|retrieval|vector search)\b"
-        r"|\b(?:don't|do not|haven't|have not|never|didn't|did not|doesn't|aren't|isn't)\b"
+        r"|\b(?:don'?t|do not|haven'?t|have not|never|didn'?t|did not|doesn'?t|aren'?t|isn'?t)\b"
         r"(?: \w+){0,4} (?:rag|retrieval|retrieve|vector search)\b"
         r"|\bwe don't retrieve\b",
         text,
@@ -334,7 +350,8 @@ def retrieval(s: Sentence) -> Iterator[Hit]:
     if _search(
         r"\b(?:already|in prod|in production|is live|are live|hooked up|set up|wired|in place|"
         r"we (?:do )?(?:have|run|use|built|added)|we've (?:got|built|added)|"
-        r"(?:prompt|setup|pipeline) ?\+ ?rag|rag (?:setup|pipeline) (?:is|works))\b"
+        r"(?:prompt|setup|pipeline) ?\+ ?rag|rag (?:setup|pipeline) (?:is|works)|indexed in|"
+        r"we retrieve|retrieves? the top|we pull the top)\b"
         r"|\+ ?rag\b",
         text,
     ) and not _search(r"\?\s*$|\bshould we\b|\bwould\b|\bplan(?:ning)? to\b", text):
@@ -344,8 +361,8 @@ def retrieval(s: Sentence) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- prompting
 
 _DURATION = re.compile(
-    rf"(?P<n>{_WORD_NUMBER_RE}|\d+(?:\.\d+)?)\s+(?:(?:real|full|solid|whole|good|straight)\s+)?"
-    r"(?P<unit>hours?|hrs?|days?|weeks?|months?|years?)\b"
+    rf"(?:~\s?)?(?P<n>{_WORD_NUMBER_RE}|\d+(?:\.\d+)?)[\s-]+(?:(?:real|full|solid|whole|good|straight)\s+)?"
+    r"(?P<unit>hours?|hrs?|days?|weeks?|wks?|months?|years?)\b"
     r"|\b(?P<part>an? (?:afternoon|morning|evening))\b",
     re.IGNORECASE,
 )
@@ -357,7 +374,7 @@ def _durations(text: str) -> Iterator[tuple[float, int]]:
         before = text[max(0, m.start() - 25) : m.start()].lower()
         if re.search(
             r"(?:unchanged|changed|same|fixed|since|last|past|ago|in the|for the)\s*$", before
-        ):
+        ) or re.search(r"\b(?:stuck|plateau\w*|budge|flat)\b", before):
             continue
         if m.group("part"):
             yield 0.1, m.start()
@@ -375,14 +392,25 @@ def prompt_effort(s: Sentence) -> Iterator[Hit]:
     if not anchor:
         return
     none = _search(
-        r"\b(?:haven't|have not|didn't|did not|never|not)\b (?:\w+ ){0,2}(?:worked on|touched|"
-        r"iterated on|tried|done|spent time on) (?:the |any |our )?prompt"
-        r"|\b(?:it's|it is|just) (?:a )?one[- ]line\b|\bone[- ]line prompt\b",
+        r"\b(?:haven'?t|have not|didn'?t|did not|never|not)\b (?:\w+ ){0,2}(?:worked on|touched|"
+        r"iterated on|tried|done|spent time on) (?:the |any |our |it\b)?(?:prompt)?"
+        r"|\b(?:it's|it is|just|literally|is) (?:a |literally )?one[- ]line\b|\bone[- ]line prompt\b",
         text,
     )
     if none:
         yield Hit("prompt_effort_weeks", 0, none.start(), "no prompt work yet")
         return
+    span = _search(
+        r"\b(?:rewr\w+|iterat\w+|tweak\w*|work\w* on|tun\w+|chang\w+)\b[^.]{0,40}?\bprompt\b[^.]{0,40}?"
+        r"\b(?:over|in|during|for) the (?:past|last) (?P<n>\w+ )?(?P<unit>weeks?|months?)\b",
+        text,
+    )
+    if span:
+        n = _word_or_digit(span.group("n")) if span.group("n") else 1.0
+        if n is not None:
+            weeks = n * _WEEKS_PER[_unit(span.group("unit"))]
+            yield Hit("prompt_effort_weeks", round(weeks, 3), span.start())
+            return
     candidates = list(_durations(text))
     if not candidates:
         return
@@ -405,7 +433,12 @@ def few_shot(s: Sentence) -> Iterator[Hit]:
         if m:
             yield Hit("few_shot_used", False, m.start())
             return
-        m = _search(r"\b(?:\d+|a handful of|some) (?:\w+ )?examples in the prompt\b", text)
+        m = _search(
+            r"\b(?:\d+|a handful of|some|a dozen|a few|several) (?:[\w/-]+ ){0,2}examples in the prompt\b"
+            r"|\bincludes? (?:\w+ ){0,2}(?:\d+|a dozen|a few|several|some|a handful of) (?:[\w/-]+ ){0,2}"
+            r"(?:examples|demonstrations)\b",
+            text,
+        )
         if m and not _negated_before(text, m.start()):
             yield Hit("few_shot_used", True, m.start())
 
@@ -418,14 +451,18 @@ def structured_outputs(s: Sentence) -> Iterator[Hit]:
         s.text,
     )
     if m:
-        yield Hit("structured_outputs_used", not _negated_before(s.text, m.start(), 6), m.start())
+        dropped = _search(
+            r"\b(?:turned (?:it|them) off|stopped using|dropped it|removed it|gave up on)\b", s.text
+        )
+        used = not _negated_before(s.text, m.start(), 6) and not dropped
+        yield Hit("structured_outputs_used", used, m.start())
 
 
 # --------------------------------------------------------------------------- evaluation
 
 _MANUAL_EVAL = (
     r"\b(?:eyeball(?:s|ing)?|vibe[- ]?check(?:s|ing)?|spot[- ]check(?:s|ing)?|"
-    r"look at (?:the |a few )?outputs|gut feel)\b"
+    r"look at (?:the |a few )?outputs)\b"
     r"|\b(?:check|test|judge|evaluate|review)(?:s|ing)? (?:\w+ ){0,4}(?:by hand|manually)\b"
 )
 _NO_EVAL = (
@@ -500,6 +537,7 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
     ):
         return
     baseline_scale: float | None = None
+    on_eval = bool(_EVAL_WORDS.search(text))
     # "baseline 72% vs a 90% target", "71% vs the 94% we need", "3.2/5 vs a 4.5 target"
     pair = re.search(
         _pct("b") + r"(?:\s+\w+){0,3}?\s*,?\s+(?:vs\.?|versus|against|compared to|and)\s+"
@@ -514,7 +552,8 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
         t = _to_pct(pair.group("t"), pair.group("t_scale"), baseline_scale)
         if b is not None:
             yield Hit("baseline_score_pct", b, pair.start())
-            yield Hit("eval_baseline_recorded", True, pair.start())
+            if on_eval:
+                yield Hit("eval_baseline_recorded", True, pair.start())
         if t is not None:
             yield Hit("target_score_pct", t, pair.start("t"))
     else:
@@ -527,6 +566,8 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
             r"\b(?:tops out|plateaus?|stuck|now|currently|it's|we're) at\s*~?" + _pct("b"),
             r"\b(?:model|prompt|it) scores\s*~?" + _pct("b"),
             r"\bputs (?:\w+ ){0,3}at\s*" + _pct("b"),
+            r"\b(?:stuck at|budge from|flat at|plateaued at|stalled at)\s*(?:about |around |~)?"
+            + _pct("b"),
         ):
             m = re.search(pattern, text, re.IGNORECASE)
             if m:
@@ -534,8 +575,11 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
                 b = _to_pct(m.group("b"), m.group("b_scale"))
                 if b is not None:
                     yield Hit("baseline_score_pct", b, m.start())
-                    yield Hit("eval_baseline_recorded", True, m.start())
+                    if on_eval:
+                        yield Hit("eval_baseline_recorded", True, m.start())
                 break
+        else:
+            yield from _fraction_scores(text, on_eval)
         for pattern in (
             r"\btarget(?: is| of|:)?\s*(?:~|about )?" + _pct("t"),
             _pct("t") + r"\s+(?:target|goal)\b",
@@ -553,7 +597,8 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
                 break
     # error rates: "breaks the schema on ~20% of reports ... we need under 2%"
     m = re.search(
-        r"\b(?:breaks?|fails?|errors?|wrong|misses|miss)\b[^.]{0,50}?\bon\s*~?(?P<e>\d{1,3}(?:\.\d+)?)%",
+        r"\b(?:breaks?|fails?|errors?|wrong|misses|miss)\b[^.]{0,50}?\bon\s*(?:~|about |around |roughly )?"
+        r"(?P<e>\d{1,3}(?:\.\d+)?)%",
         text,
         re.IGNORECASE,
     )
@@ -564,9 +609,12 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
             m.start(),
             "100% minus the error rate",
         )
-        yield Hit("eval_baseline_recorded", True, m.start())
+        if on_eval:
+            yield Hit("eval_baseline_recorded", True, m.start())
         needed = re.search(
-            r"\bneed (?:it )?(?:under|below|less than)\s*(?P<e>\d{1,3}(?:\.\d+)?)%", text, re.I
+            r"\bneed\b[^.%]{0,30}?(?:under|below|less than|fewer than)\s*(?P<e>\d{1,3}(?:\.\d+)?)%",
+            text,
+            re.I,
         )
         if needed:
             yield Hit(
@@ -577,12 +625,58 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
             )
     m = re.search(
         r"\b(?:tops out|plateau(?:ed|s|ing)?|stuck at|stopped improving|can't get (?:it )?(?:past|above|beyond)|"
-        r"no longer improv\w*|hit a ceiling|ceiling)\b",
+        r"no longer improv\w*|hit a ceiling|ceiling|won't budge|not budging|stalled|flatlined)\b",
         text,
         re.IGNORECASE,
     )
     if m and not _negated_before(text, m.start(), 3):
         yield Hit("quality_plateaued", True, m.start())
+
+
+_EVAL_WORDS = re.compile(
+    r"\b(?:baseline|eval|evals|evaluation|test set|harness|benchmark|golden|rubric|validator|"
+    r"held-out|holdout)\b",
+    re.IGNORECASE,
+)
+_SMALL_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+
+
+def _fraction_scores(text: str, on_eval: bool) -> Iterator[Hit]:
+    """Scores written as fractions: "F1 is 0.83 ... wants 0.90", "right 3 times out of 4"."""
+    m = _search(
+        r"\b(?:f1|accuracy|precision|recall|score|auc|agreement)\b[^.%$]{0,40}?\b(?:is|of|at|=)\s*"
+        r"(?P<b>0?\.\d{1,3})\b",
+        text,
+    )
+    if m:
+        yield Hit("baseline_score_pct", round(float(m.group("b")) * 100, 2), m.start())
+        if on_eval:
+            yield Hit("eval_baseline_recorded", True, m.start())
+        t = _search(r"\b(?:wants?|needs?|target(?: is)?|goal(?: is)?)\s*(?P<t>0?\.\d{1,3})\b", text)
+        if t:
+            yield Hit("target_score_pct", round(float(t.group("t")) * 100, 2), t.start())
+        return
+    m = _search(
+        r"\b(?:right|correct|accurate)\b[^.]{0,20}?\b(?P<k>\d+|one|two|three|four|five|six|seven|"
+        r"eight|nine|ten) (?:times )?out of (?P<n>\d+|two|three|four|five|six|seven|eight|nine|ten)\b",
+        text,
+    )
+    if m:
+        k = _SMALL_NUMBERS.get(m.group("k").lower()) or float(m.group("k"))
+        n = _SMALL_NUMBERS.get(m.group("n").lower()) or float(m.group("n"))
+        if n and 0 <= k <= n:
+            yield Hit("baseline_score_pct", round(100 * k / n, 2), m.start())
 
 
 @rule
@@ -602,11 +696,26 @@ def gap_statements(s: Sentence) -> Iterator[Hit]:
         r"\b(?:basically|already|almost|nearly|pretty much|more or less)\b (?:\w+ ){0,2}"
         r"(?:hitting|meeting|at|reaching|there on) (?:our|the) (?:target|goal|bar)\b"
         r"|\bgood enough already\b"
-        r"|\b(?:a few|a handful of|some|couple of|a couple of) (?:\w+ )?edge cases\b",
+        r"|\b(?:a few|a handful of|some|couple of|a couple of) (?:\w+ )?(?:edge cases|outliers|exceptions)\b",
+        text,
+    )
+    big = _search(
+        r"\bnot (?:just )?(?:a few|a handful of|some) (?:\w+ )?(?:edge cases|outliers|exceptions)\b"
+        r"|\b(?:misses|errors|failures|mistakes) are (?:\w+ )?systematic\b|\bwhole (?:categories|classes)\b",
+        text,
+    )
+    if big:
+        yield Hit("gap_significant", True, big.start())
+    elif m:
+        yield Hit("gap_significant", False, m.start())
+    m = _search(
+        r"\b(?P<d>\d{1,2}(?:\.\d+)?)\s?(?:percentage )?(?:points?|pp|%) (?:below|under|short of|from|off) "
+        r"(?:the |our )?(?:target|goal|bar)\b",
         text,
     )
     if m:
-        yield Hit("gap_significant", False, m.start())
+        yield Hit("gap_measured", True, m.start())
+        yield Hit("gap_significant", float(m.group("d")) >= 5, m.start(), "points below target")
     m = _search(
         r"\b(?:fine-?tune|fine-?tuned model|it|ft)\b (?:\w+ ){0,2}(?:gets|is|performs|scores|does)"
         r" (?:about |only |roughly |~)?(?P<d>\d{1,2}(?:\.\d+)?)\s?(?:%|percent|points?|pp) better\b",
@@ -619,7 +728,7 @@ def gap_statements(s: Sentence) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- data
 
 _LABEL_CUE = (
-    r"(?:(?:[\w]+-)?labell?ed|hand-labell?ed|annotated|graded|scored|labels|annotations|"
+    r"(?:(?:[\w]+-)?lab(?:e)?ll?ed|hand-labell?ed|annotated|graded|scored|tagged|labels|annotations|"
     r"(?:training )?examples|(?:q&a|qa) pairs|rows|samples|reviewed|training data points)\b"
 )
 _COUNT_THEN_CUE = re.compile(
@@ -629,6 +738,10 @@ _CUE_THEN_COUNT = re.compile(
     r"\b(?:labell?ed|annotated|reviewed|graded)(?: and (?:\w+ ){0,1}(?:reviewed|checked|audited))?\s+"
     + NUM
     + r"\s+\w+",
+    re.IGNORECASE,
+)
+_LABELS_ARE_COUNT = re.compile(
+    r"\b(?:labels|labeled data|training (?:data|set)|dataset) (?:is|are|=|:)\s+" + NUM,
     re.IGNORECASE,
 )
 _DATA_SOURCE_COUNT = re.compile(
@@ -649,6 +762,8 @@ _NOT_REVIEWED = (
 _REVIEWED = (
     r"\b(?:human|hand|manually|qa|double|expert)[- ]?(?:reviewed|checked|audited|verified|labell?ed)\b"
     r"|\breviewed\b|\bdouble-checked\b|\baudited (?:by|every)\b|\bverified by\b|\bchecked by\b"
+    r"|\b(?:checks|audits|reviews|verifies) (?:the \w+|every|each|all)\b|\bchecked (?:them|em|'em|it|all)\b"
+    r"|\breviewer\b"
     r"|\b(?:labell?ed|annotated|graded|scored|written) by (?:our |the |a |in-house |senior )?"
     r"(?!gpt|llm|model|claude|ai\b)\w+"
 )
@@ -662,7 +777,17 @@ _GENERATED = (
 def labeled_data(s: Sentence) -> Iterator[Hit]:
     text = s.text
     found: tuple[float, int] | None = None
-    for regex in (_COUNT_THEN_CUE, _CUE_THEN_COUNT, _DATA_SOURCE_COUNT, _SCRAPED_COUNT):
+    zero = _search(r"\b(?:zero|no) (?:labell?ed|annotated|training) (?:data|examples)\b", text)
+    if zero:
+        yield Hit("labeled_examples", 0, zero.start())
+        return
+    for regex in (
+        _COUNT_THEN_CUE,
+        _LABELS_ARE_COUNT,
+        _CUE_THEN_COUNT,
+        _DATA_SOURCE_COUNT,
+        _SCRAPED_COUNT,
+    ):
         for m in regex.finditer(text):
             mid = m.groupdict().get("mid") or ""
             clause = re.split(r"[,;:(]|\band\b", text[max(0, m.start() - 40) : m.start()])[-1]
@@ -743,7 +868,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
                         f"at most one change in {months:g} months",
                     )
         return
-    m = _search(r"\b(?:fixed|stable|unchanged) for years\b", text)
+    m = _search(r"\b(?:fixed|stable|unchanged) for years\b|\bnever changes\b", text)
     if m:
         yield Hit("task_changes_per_year", 0, m.start(), "unchanged for years")
         return
@@ -759,6 +884,24 @@ def stability(s: Sentence) -> Iterator[Hit]:
         return
     if not _search(_CHANGE_WORDS, text):
         return
+    if _search(r"\bprompt", text) and not _search(
+        r"\b(?:categor\w+|labels?|schema|taxonomy|rubric|rules|criteria|classes|intents|queues|"
+        r"codes|types|tags)\b",
+        text,
+    ):
+        return  # the prompt changing is prompt work, not the task changing
+    m = _search(
+        r"\bevery (?P<k>couple of|few|other|two|three|four|six|\d+) (?P<unit>weeks|months|years)\b",
+        text,
+    )
+    if m:
+        k = {"couple of": 2.0, "few": 3.0, "other": 2.0}.get(
+            m.group("k").lower()
+        ) or _word_or_digit(m.group("k"))
+        per = {"week": 52.0, "month": 12.0, "year": 1.0}[_unit(m.group("unit"))]
+        if k:
+            yield Hit("task_changes_per_year", round(per / k, 2), m.start())
+            return
     m = _search(
         r"(?P<n>" + _WORD_NUMBER_RE + r"|\d+) times? (?:in|over) the (?:last|past)\s+"
         r"(?P<m>" + _WORD_NUMBER_RE + r"|\d+)?\s*(?P<unit>weeks?|months?|years?)\b",
@@ -822,7 +965,7 @@ def narrowness(s: Sentence) -> Iterator[Hit]:
         r"\binto (?:~?\d+|our|the|a|\w+) (?:\w+ ){0,3}(?:categories|queues|types|buckets|labels|levels|"
         r"codes|intents|classes|tags|taxonomy|schema|format|template|sections?|priority levels)\b"
         r"|\b\d+ (?:\w+ )?(?:categories|queues|types|buckets|intents|classes|tags|labels|priority levels)\b"
-        r"|\bas (?:\w+ ?/ ?){1,4}\w+\b" + "|" + _BEHAVIOUR_TASK,
+        r"|\bas (?:\w+ ?/ ?){1,4}\w+\b" + "|" + _NARROW_TASK,
         text,
     )
     if m:
@@ -889,6 +1032,10 @@ def volume(s: Sentence) -> Iterator[Hit]:
         yield Hit("monthly_volume", round(best[0]), best[1], note)
 
 
+_PER_CALL_COST = re.compile(
+    r"\b(?:each|per|a|every|one) (?:call|request|query)\b[^.$]{0,30}?\$\s?(?P<num>\d+(?:\.\d+)?)",
+    re.IGNORECASE,
+)
 _MONEY = re.compile(
     r"\$\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?(?P<suffix>k|K|M|m(?![a-z])|million|thousand)?"
     r"\s*(?:(?:/|per|a|an|each|every)\s*(?P<unit>call|request|query|day|week|month|year|mo|yr))?",
@@ -899,37 +1046,66 @@ _MONEY = re.compile(
 def money(s: Sentence) -> Iterator[Hit]:
     text = s.text
     lower = s.lower
+    per_call = _PER_CALL_COST.search(text)
+    if per_call and not re.search(r"fine-?tun|small model|self-host", lower):
+        yield Hit("current_cost_per_call", float(per_call.group("num")), per_call.start())
+        return
     for m in _MONEY.finditer(text):
         amount = parse_number(m.group("num"), m.group("suffix"))
         unit = (m.group("unit") or "").lower()
-        if amount is None or not unit:
+        if amount is None:
             continue
-        around = lower[max(0, m.start() - 80) : m.end() + 40]
+        around = _clause(lower, m.start(), m.end())
+        if not unit:
+            period = re.search(
+                r"\b(annual|yearly|per year|a year|monthly|per month|a month|daily|per day|a day)\b",
+                around,
+            )
+            if not period or not re.search(r"\b(?:spend|bill|cost|costs|paying)\b", around):
+                continue
+            word = period.group(1)
+            unit = (
+                "year"
+                if "year" in word or word == "annual"
+                else "day"
+                if "day" in word or word == "daily"
+                else "month"
+            )
         if unit in ("call", "request", "query"):
             if not re.search(r"fine-?tun|small model|self-host", around):
                 yield Hit("current_cost_per_call", amount, m.start())
             continue
         monthly = amount * _PER_MONTH[_unit(unit)]
-        if re.search(
-            r"\b(?:miss\w*|misrout\w*|errors?|rework|re-handling|mistakes?|wrong|churn|refunds?|"
-            r"complaints?|loses? us|lost|penalt\w*|fines?|chargebacks?)\b",
-            around,
-        ):
-            yield Hit("gap_cost_per_month", round(monthly, 2), m.start())
-        elif re.search(r"\bhosting|\bgpus?\b|\bserver", around):
+        if re.search(r"\bhosting|\bgpus?\b|\bserver", around):
             yield Hit("hosting_cost_per_month", round(monthly, 2), m.start())
         elif re.search(
             r"fine-?tuned|small(?:er)? model|self-host|would cost|distilled|mistral|llama|qwen",
             around,
         ):
             yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
+        elif re.search(
+            r"\b(?:miss\w*|misrout\w*|misclassif\w*|errors?|rework|re-handling|mistakes?|wrong|churn|"
+            r"refunds?|complaints?|loses? us|lost|penalt\w*|fines?(?!-)|chargebacks?)\b",
+            around,
+        ):
+            yield Hit("gap_cost_per_month", round(monthly, 2), m.start())
         elif re.search(r"\b(?:cost(?:s|ing)?|spend(?:ing)?|spent|bill|paying|pay)\b", around):
             yield Hit("current_cost_per_month", round(monthly, 2), m.start())
 
 
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around ``text[start:end]``: up to the nearest comma, semicolon or "and"."""
+    left = max(text.rfind(",", 0, start), text.rfind(";", 0, start), text.rfind(" and ", 0, start))
+    right_candidates = [
+        i for i in (text.find(",", end), text.find(";", end), text.find(" and ", end)) if i != -1
+    ]
+    right = min(right_candidates) if right_candidates else len(text)
+    return text[left + 1 : right]
+
+
 # --------------------------------------------------------------------------- latency
 
-_MS = r"(?P<{n}>\d+(?:\.\d+)?)\s?(?P<{n}_unit>ms|milliseconds?|s|secs?|seconds?)\b"
+_MS = r"(?P<{n}>\d+(?:\.\d+)?)[\s-]?(?P<{n}_unit>ms|milliseconds?|s|secs?|seconds?)\b"
 
 
 def _ms(value: str, unit: str) -> float:
@@ -940,7 +1116,9 @@ def _ms(value: str, unit: str) -> float:
 def latency(s: Sentence) -> Iterator[Hit]:
     text = s.text
     m = _search(
-        r"\blatency (?:\w+ ){0,2}(?:doesn't|does not|don't|won't) matter\b"
+        r"\blatency (?:\w+ ){0,2}(?:doesn'?t|does not|don'?t|won'?t) matter\b"
+        r"|\bbatch (?:thing|mode|run)\b|\bruns? (?:as an? )?(?:overnight|nightly)\b(?! \w+ (?:in|on|with))"
+        r"|\b(?:overnight|nightly) (?:job|run|batch)\b|\bbatch\b[^.]{0,20}\b(?:overnight|nightly)\b"
         r"|\blatency (?:isn't|is not|not) (?:a |an )?(?:concern|important|an issue|issue|critical|a problem)\b"
         r"|\bnot latency[- ]sensitive\b|\bno latency (?:requirement|constraint|target)s?\b"
         r"|\b(?:nightly|overnight|offline) batch\b|\bbatch (?:job|process|pipeline)\b|\bruns? as a batch\b"
@@ -953,6 +1131,10 @@ def latency(s: Sentence) -> Iterator[Hit]:
         return
     target = re.search(
         r"\b(?:under|below|within|less than|<|sub-?)\s*~?" + _MS.format(n="t"), text, re.IGNORECASE
+    ) or re.search(
+        r"\b" + _MS.format(n="t") + r" (?:budget|target|sla|limit|requirement|p95|p99)\b",
+        text,
+        re.IGNORECASE,
     )
     if target and re.search(
         r"latency|respon|answer|need|require|suggest|real-time|realtime|must", s.lower
@@ -962,7 +1144,8 @@ def latency(s: Sentence) -> Iterator[Hit]:
         )
         yield Hit("latency_sensitive", True, target.start())
     base = re.search(
-        r"\b(?:averages?|takes?|gives us|is at|runs at|responds in|p50 (?:is|of)|p95 (?:is|of)|currently|"
+        r"\b(?:averages?|takes?|gives us|is at|runs at|(?:responds|answers|returns|comes back) in|"
+        r"p50 (?:is|of)|p95 (?:is|of)|currently|"
         r"latency (?:is|of))\s*(?:about |around |~)?" + _MS.format(n="b"),
         text,
         re.IGNORECASE,
@@ -976,6 +1159,12 @@ def latency(s: Sentence) -> Iterator[Hit]:
     )
     if miss and re.search(r"latency|ms\b|slow|fast|api|real-time", s.lower):
         yield Hit("baseline_misses_latency", True, miss.start())
+    waits = _search(
+        r"\busers? (?:wait|waits|are waiting|feel)\b|\btyping path\b|\binteractive\b|\bsomeone is waiting\b",
+        text,
+    )
+    if waits and not target and not _negated_before(text, waits.start(), 3):
+        yield Hit("latency_sensitive", True, waits.start())
     if (
         re.search(r"\bhard (?:latency )?(?:requirement|constraint)\b|\breal-time\b", s.lower)
         and not target
@@ -998,7 +1187,14 @@ def strict_format(s: Sentence) -> Iterator[Hit]:
         r"|\bproprietary (?:markup|format|notation)\b",
         s.text,
     )
-    if m:
+    loose = _search(
+        r"\bformat is (?:loose|flexible|free)\b|\bany (?:readable )?(?:format|paragraph|structure) (?:works|is fine)\b"
+        r"|\bno (?:strict|particular|specific) format\b",
+        s.text,
+    )
+    if loose:
+        yield Hit("strict_format_need", False, loose.start())
+    elif m:
         yield Hit("strict_format_need", True, m.start())
 
 
@@ -1034,11 +1230,30 @@ def privacy(s: Sentence) -> Iterator[Hit]:
         r"|\bprivacy[- ](?:sensitive|requirements?|constraints?)\b",
         s.text,
     )
-    if m and not _negated_before(s.text, m.start(), 3):
+    none = _search(
+        r"\bno (?:pii|personal data|sensitive data|privacy (?:concerns?|requirements?|constraints?))\b"
+        r"|\bnothing sensitive\b|\bnot sensitive\b|\bprivacy[- ]wise\b[^.]{0,10}\bfine\b|\bfine privacy[- ]wise\b",
+        s.text,
+    )
+    if none:
+        yield Hit("privacy_sensitive", False, none.start())
+    elif m and not _negated_before(s.text, m.start(), 3):
         yield Hit("privacy_sensitive", True, m.start())
 
 
 # --------------------------------------------------------------------------- entry points
+
+_HYPOTHETICAL = re.compile(
+    r"^\W*(?:if|what if|suppose|supposing|assuming|imagine|hypothetically)\b"
+    r"|^\W*(?:is|are|do|does|did|how|what|which|should|shall|can|could|would|will|when|why)\b[^.]*\?\s*$"
+    r"|\b(?:plan(?:ning|s)? to|going to|we'll|we will|next (?:year|quarter|month))\b",
+    re.IGNORECASE,
+)
+
+
+def is_hypothetical(sentence: str) -> bool:
+    """A plan, a hypothesis or a question states no fact ("if we hit 1M a month ...")."""
+    return bool(_HYPOTHETICAL.search(sentence))
 
 
 def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) -> list[FactRecord]:
@@ -1052,6 +1267,8 @@ def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) ->
         if not text.strip():
             return records
         for sentence in split_sentences(text):
+            if is_hypothetical(sentence.text):
+                continue
             for rule_fn in RULES:
                 try:
                     hits = list(rule_fn(sentence))
