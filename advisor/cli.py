@@ -24,6 +24,9 @@ examples:
   advisor search "how many labeled examples do we need" -k 3
   advisor search "hosting cost" --json
   advisor eval retrieval             hit@1, hit@5 and MRR: hybrid vs BM25 vs dense
+  advisor assess situation.txt       verdict, blockers, gate trace and next question
+  echo '["We classify 500k posts/day", "No eval set yet"]' | advisor assess - --json
+  advisor gates                      the decision gates and the sentences they come from
 
 settings come from ADVISOR_* environment variables or a .env file; see README.md.
 """
@@ -70,6 +73,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="retriever to use (default hybrid)",
     )
 
+    assess = sub.add_parser(
+        "assess",
+        help="verdict on a described situation: should we fine-tune?",
+        description=(
+            "Extract the facts from the messages, check them against the gates, and print the "
+            "verdict with its trace. Input: a JSON array of user messages, or plain text (one "
+            "message). No model and no index are used; the verdict is deterministic."
+        ),
+    )
+    assess.add_argument(
+        "file", nargs="?", default="-", metavar="FILE|-", help="input file, or - for stdin"
+    )
+    assess.add_argument("--json", action="store_true", help="print the assessment as JSON")
+
+    gates = sub.add_parser("gates", help="list the decision gates with their citations")
+    gates.add_argument("--json", action="store_true", help="print the gates as JSON")
+
     evaluate = sub.add_parser("eval", help="measure the advisor against golden sets")
     eval_sub = evaluate.add_subparsers(dest="suite", metavar="SUITE", required=True)
     retrieval = eval_sub.add_parser(
@@ -77,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     retrieval.add_argument("--json", action="store_true", help="print the scores as JSON")
     retrieval.add_argument("--golden", type=Path, default=None, help="golden set YAML file")
+    decisions = eval_sub.add_parser(
+        "decisions", help="verdict and blocker accuracy on golden conversations"
+    )
+    decisions.add_argument("--json", action="store_true", help="print the scores as JSON")
+    extraction = eval_sub.add_parser(
+        "extraction", help="per-fact precision and recall of the rules extractor"
+    )
+    extraction.add_argument("--json", action="store_true", help="print the scores as JSON")
     return parser
 
 
@@ -211,7 +239,132 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_ASSESS_BYTES = 5 * 1024 * 1024
+MAX_MESSAGES = 500
+
+
+def read_messages(source: str) -> list[str]:
+    """Messages from a file or stdin: a JSON array of strings, a JSON string, or plain text."""
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_ASSESS_BYTES + 1)
+        else:
+            with open(source, "rb") as handle:
+                raw = handle.read(MAX_ASSESS_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise AdvisorError(f"No such file: {source}.") from exc
+    except OSError as exc:
+        raise AdvisorError(f"Cannot read {source}: {exc.strerror or exc}.") from exc
+    if len(raw) > MAX_ASSESS_BYTES:
+        raise QueryError(
+            f"The input is larger than {MAX_ASSESS_BYTES // 1_048_576} MB.",
+            hint="Describe the situation in fewer words, or split it into messages.",
+        )
+    if b"\x00" in raw:
+        raise QueryError("The input looks like a binary file, not text.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise QueryError(
+            "The input is not UTF-8 text.", hint="Save it as UTF-8 and retry."
+        ) from exc
+    if not text.strip():
+        raise QueryError(
+            "Nothing to assess: the input is empty.",
+            hint='Describe your situation, e.g. "We classify 500k posts a day into 12 categories".',
+        )
+    stripped = text.lstrip()
+    if stripped[:1] in '[{"':
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError:
+            return [text]  # plain text that happens to start with a bracket
+        if isinstance(data, dict) and isinstance(data.get("messages"), list):
+            data = data["messages"]
+        if isinstance(data, str):
+            return [data]
+        if isinstance(data, list) and all(isinstance(m, str) for m in data):
+            if not data:
+                raise QueryError("Nothing to assess: the JSON array of messages is empty.")
+            if len(data) > MAX_MESSAGES:
+                raise QueryError(f"Too many messages ({len(data)}); the limit is {MAX_MESSAGES}.")
+            return list(data)
+        raise QueryError(
+            "JSON input must be an array of strings (the user's messages).",
+            hint='For example: ["We classify 500k posts a day", "No eval set yet"].',
+        )
+    return [text]
+
+
+def _titles() -> dict[str, str]:
+    """doc_id -> title, read from the corpus files (no index, no model)."""
+    try:
+        from advisor.deps import read_corpus
+        from advisor.settings import load_settings
+
+        corpus = read_corpus(load_settings())
+        return {d.doc_id: d.title for d in corpus.documents}
+    except Exception:  # titles are decoration; the ids are still shown
+        return {}
+
+
+def cmd_assess(args: argparse.Namespace) -> int:
+    from advisor.engine import assess
+    from advisor.extraction import MAX_EXTRACT_CHARS, extract_conversation
+    from advisor.report import format_assessment
+    from advisor.rules import load_rules
+    from advisor.settings import load_settings
+
+    messages = read_messages(args.file)
+    if any(len(m) > MAX_EXTRACT_CHARS for m in messages):
+        print(
+            f"advisor: note: only the first {MAX_EXTRACT_CHARS:,} characters of a long message "
+            "are read.",
+            file=sys.stderr,
+        )
+    rules = load_rules(load_settings().rules_dir)
+    assessment = assess(extract_conversation(messages).resolve(), rules)
+    if args.json:
+        print(json.dumps(assessment.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(format_assessment(assessment, _titles()))
+    return 0
+
+
+def cmd_gates(args: argparse.Namespace) -> int:
+    from advisor.report import format_gates
+    from advisor.rules import load_rules
+    from advisor.settings import load_settings
+
+    rules = load_rules(load_settings().rules_dir)
+    if args.json:
+        payload = {
+            "rules_version": rules.version,
+            "thresholds": rules.thresholds.model_dump(),
+            "gates": [
+                {
+                    "id": g.id,
+                    "topic": g.topic.value,
+                    "title": g.title,
+                    "question": g.question,
+                    "condition": g.condition.model_dump(by_alias=True, exclude_defaults=True),
+                    "citation": g.citations[0].model_dump(),
+                    "citations": [c.model_dump() for c in g.citations],
+                }
+                for g in rules.gates
+            ],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        print(format_gates(rules, _titles()))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.suite == "decisions":
+        return _eval_decisions(args)
+    if args.suite == "extraction":
+        return _eval_extraction(args)
     from advisor.evaluation import (
         DEFAULT_RETRIEVAL_GOLDEN,
         HOLDOUT_RETRIEVAL_GOLDEN,
@@ -255,7 +408,81 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"index": cmd_index, "search": cmd_search, "eval": cmd_eval}
+def _eval_decisions(args: argparse.Namespace) -> int:
+    from advisor.decision_eval import score_decisions
+
+    score = score_decisions()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "suite": "decisions",
+                    "conversations": score.conversations,
+                    "verdict_accuracy": round(score.verdict_accuracy, 4),
+                    "blocker_accuracy": round(score.blocker_accuracy, 4),
+                    "failures": list(score.failures),
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"decisions: {score.conversations} golden conversations: verdict accuracy "
+        f"{score.verdict_accuracy:.3f}, exact blockers {score.blocker_accuracy:.3f}"
+    )
+    for failure in score.failures:
+        print(
+            f"  {failure['id']}: got {failure['verdict']} {failure['blockers']}, "
+            f"expected {failure['expected_verdict']} {failure['expected_blockers']}"
+        )
+    return 0
+
+
+def _eval_extraction(args: argparse.Namespace) -> int:
+    from advisor.decision_eval import score_extraction
+
+    score = score_extraction()
+    total = score.totals()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "suite": "extraction",
+                    "statements": score.statements,
+                    "precision": round(total.precision, 4),
+                    "recall": round(total.recall, 4),
+                    "per_fact": [
+                        {
+                            "fact": f.fact,
+                            "precision": round(f.precision, 4),
+                            "recall": round(f.recall, 4),
+                            "support": f.true_positive + f.false_negative,
+                        }
+                        for f in score.per_fact
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"extraction: {score.statements} labeled statements: precision {total.precision:.3f}, "
+        f"recall {total.recall:.3f}"
+    )
+    print(f"  {'fact':<28} {'precision':>9} {'recall':>7} {'support':>8}")
+    for f in score.per_fact:
+        support = f.true_positive + f.false_negative
+        print(f"  {f.fact:<28} {f.precision:>9.2f} {f.recall:>7.2f} {support:>8}")
+    return 0
+
+
+_COMMANDS = {
+    "index": cmd_index,
+    "search": cmd_search,
+    "assess": cmd_assess,
+    "gates": cmd_gates,
+    "eval": cmd_eval,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover
