@@ -409,32 +409,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_decisions(args: argparse.Namespace) -> int:
-    from advisor.decision_eval import score_decisions
-
-    score = score_decisions()
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "suite": "decisions",
-                    "conversations": score.conversations,
-                    "verdict_accuracy": round(score.verdict_accuracy, 4),
-                    "blocker_accuracy": round(score.blocker_accuracy, 4),
-                    "failures": list(score.failures),
-                },
-                indent=2,
-            )
-        )
-        return 0
-    print(
-        f"decisions: {score.conversations} golden conversations: verdict accuracy "
-        f"{score.verdict_accuracy:.3f}, exact blockers {score.blocker_accuracy:.3f}"
+    from advisor.decision_eval import (
+        DECISIONS_BLIND,
+        DECISIONS_GOLDEN,
+        load_decisions,
+        score_decisions,
     )
-    for failure in score.failures:
-        print(
-            f"  {failure['id']}: got {failure['verdict']} {failure['blockers']}, "
-            f"expected {failure['expected_verdict']} {failure['expected_blockers']}"
+
+    sets: list[dict[str, Any]] = []
+    for path in (DECISIONS_GOLDEN, DECISIONS_BLIND):
+        score = score_decisions(load_decisions(path))
+        sets.append(
+            {
+                "name": path.stem,
+                "conversations": score.conversations,
+                "verdict_accuracy": round(score.verdict_accuracy, 4),
+                "blocker_accuracy": round(score.blocker_accuracy, 4),
+                "failures": list(score.failures),
+            }
         )
+    if args.json:
+        print(json.dumps({"suite": "decisions", "sets": sets}, indent=2))
+        return 0
+    for row in sets:
+        print(
+            f"{row['name']}: {row['conversations']} golden conversations: verdict accuracy "
+            f"{row['verdict_accuracy']:.3f}, exact blockers {row['blocker_accuracy']:.3f}"
+        )
+        for failure in row["failures"]:
+            print(
+                f"  {failure['id']}: got {failure['verdict']} {failure['blockers']}, "
+                f"expected {failure['expected_verdict']} {failure['expected_blockers']}"
+            )
     return 0
 
 

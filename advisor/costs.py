@@ -67,6 +67,7 @@ def estimate_costs(
 
     stated_ft = _number(values.get("fine_tuned_cost_per_month"))
     stated_hosting = _number(values.get("hosting_cost_per_month"))
+    all_in = values.get("fine_tuned_cost_all_in") is True
     reduction = figures.fine_tuned_cost_reduction
     if stated_ft is not None:
         ft_low = ft_high = stated_ft
@@ -87,6 +88,14 @@ def estimate_costs(
         host_low, host_high = figures.hosting_per_month.low, figures.hosting_per_month.high
         lines.append(f"Hosting: {usd(host_low)} to {usd(host_high)}/month.")
     mult = figures.tco_multiplier
+    if all_in and stated_ft is not None:
+        tco_low = tco_high = stated_ft
+        lines[-1] = "Hosting: included in the all-in estimate you gave."
+        lines.append(
+            f"Fine-tuned total cost of ownership: {usd(stated_ft)}/month (stated all-in: "
+            "hosting, retraining, labeling and engineering included)."
+        )
+        return _conclude(current, tco_low, tco_high, thresholds, lines)
     tco_low = (ft_low + host_low) * mult.low
     tco_high = (ft_high + host_high) * mult.high
     lines.append(
@@ -96,6 +105,13 @@ def estimate_costs(
         f"{figures.engineering_weeks_per_cycle.low:g}-{figures.engineering_weeks_per_cycle.high:g}"
         " engineer-weeks per retraining cycle)."
     )
+    return _conclude(current, tco_low, tco_high, thresholds, lines)
+
+
+def _conclude(
+    current: float, tco_low: float, tco_high: float, thresholds: Thresholds, lines: list[str]
+) -> CostEstimate:
+    """Apply the 2x rule, three-valued, to the range of fine-tuned costs."""
     optimistic = current / tco_low if tco_low > 0 else float("inf")
     pessimistic = current / tco_high if tco_high > 0 else float("inf")
     need = thresholds.tco_advantage

@@ -21,6 +21,8 @@ from advisor.rules import RuleSet, Topic, default_rules
 from advisor.settings import PROJECT_ROOT
 
 DECISIONS_GOLDEN = PROJECT_ROOT / "evals" / "decisions.yaml"
+#: Written blind to the code by a second author; scored blind once, then used for fixes.
+DECISIONS_BLIND = PROJECT_ROOT / "evals" / "decisions_blind.yaml"
 EXTRACTION_GOLDEN = PROJECT_ROOT / "evals" / "extraction.yaml"
 NUMBER_TOLERANCE = 0.10
 

@@ -258,6 +258,8 @@ _NARROW_TASK = (
     r"sentiment\b|spam detection|toxicity|detect(?:s|ing|ion)?\b|grade\b|grading|lead scoring|"
     r"scor(?:e|ing) (?:[\w-]+ ){0,4}against|map (?:\w+ ){0,4}to (?:\w+ ){0,3}(?:taxonomy|codes?)|"
     r"language-id|summari[sz](?:e|es|ing) (?:[\w-]+ ){0,5}into|inline (?:[\w-]+ ){0,2}suggestions?|"
+    r"(?:one of|into) (?:\d+|the|our|\w+) (?:[\w-]+ ){0,2}(?:themes|categories|codes|classes|labels|queues|"
+    r"levels|intents|tracks|families|actions|buckets|types)\b|assign(?:s|ed|ing)? (?:\w+ ){0,4}codes?\b|"
     r"autocomplete|very specific (?:[\w-]+ ){0,3}(?:format|template|register|structure)|"
     r"(?:fixed|standard|rigid) (?:[\w-]+ ){0,2}(?:format|template))"
 )
@@ -281,13 +283,20 @@ _INPUT_ONLY = (
     r"|\b[\w-]+ (?:text|transcript|body) only\b|\((?:\w+ ){0,2}only\)"
     r"|\bnothing external\b|\bno (?:outside|external|extra|additional) (?:knowledge|context|"
     r"documents|data|info)\b|\bno documents\b"
-    r"|\b(?:doesn't|does not|don't|do not) need (?:any )?(?:outside|external|extra|other) "
+    r"|\b(?:doesn'?t|does not|don'?t|do not) need (?:any )?(?:outside|external|extra|other) "
     r"(?:knowledge|context|documents|data|info)"
     r"|\bin front of it\b"
+    r"|\b(?:is|are) (?:sufficient|enough)\b|\bno (?:\w+ )?lookups? (?:is |are )?(?:required|needed)\b"
+    r"|\bnothing else (?:is )?needed\b|\bno (?:records|documents|data|context)(?: or \w+)? (?:are |is )?needed\b"
+    r"|\buses? (?:only|just) the\b|\bis everything (?:it|the model) needs\b"
+    r"|\bfrom the [\w'-]+(?: [\w'-]+)? (?:message|email|form|document|comment|review|title|query|ticket|"
+    r"letter|application|report|input|call|post)s?(?: itself| alone| only)\b"
 )
 _NEEDS_CONTEXT = (
     r"\bneeds? (?:the |our |a |an )?[\w' -]{0,100}? as context\b"
-    r"|\b(?:depends|relies) on our\b|\bwhich the model never sees\b"
+    r"|\b(?:depends|relies|depend|rely) on (?:our|the) (?:[\w-]+ ){0,5}(?:rules|policies|documents|records|data|"
+    r"history|ordinance|knowledge|glossary|playbook|layers|database|catalog|manual|docs)\b|\bwhich the model never sees\b"
+    r"|\bwhich live in our\b"
     r"|\bneeds? (?:domain|outside|external|extra) (?:knowledge|context|documents)\b"
 )
 
@@ -558,7 +567,7 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
             yield Hit("target_score_pct", t, pair.start("t"))
     else:
         for pattern in (
-            r"\bbaseline(?: [\w-]+){0,2}?(?: is| of| at| was|:)?\s*(?:~|about |around )?"
+            r"\bbaseline(?: [\w-]+){0,5}?(?: is| of| at| was|:)?\s*(?:~|about |around )?"
             + _pct("b"),
             _pct("b") + r"\s+baseline\b",
             r"\b(?:best|current) prompt (?:\w+ ){0,2}(?:is at|scores|sits at|gets|at|is)\s*"
@@ -583,7 +592,8 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
         for pattern in (
             r"\btarget(?: is| of|:)?\s*(?:~|about )?" + _pct("t"),
             _pct("t") + r"\s+(?:target|goal)\b",
-            r"\b(?:we )?need(?:s)? (?:at least |about )?" + _pct("t"),
+            r"\b(?:we )?(?:need|needs|want|wants|require|requires|required) (?:at least |about )?"
+            + _pct("t"),
             r"\b(?:the|a) " + _pct("t") + r"\s+(?:we need|target)",
             r"\btarget(?: is| of|:)?\s*(?P<t>\d(?:\.\d+)?)(?P<t_scale>)\b",
         ):
@@ -728,7 +738,7 @@ def gap_statements(s: Sentence) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- data
 
 _LABEL_CUE = (
-    r"(?:(?:[\w]+-)?lab(?:e)?ll?ed|hand-labell?ed|annotated|graded|scored|tagged|labels|annotations|"
+    r"(?:(?:[\w]+-)?lab(?:e)?ll?ed|hand-labell?ed|annotated|graded|scored|tagged|coded|labels|annotations|"
     r"(?:training )?examples|(?:q&a|qa) pairs|rows|samples|reviewed|training data points)\b"
 )
 _COUNT_THEN_CUE = re.compile(
@@ -738,6 +748,10 @@ _CUE_THEN_COUNT = re.compile(
     r"\b(?:labell?ed|annotated|reviewed|graded)(?: and (?:\w+ ){0,1}(?:reviewed|checked|audited))?\s+"
     + NUM
     + r"\s+\w+",
+    re.IGNORECASE,
+)
+_COUNT_DONE_BY = re.compile(
+    NUM + r"\s+[\w-]+\s+(?:done|written|coded|created|produced|made|rewritten|drafted)\s+by\b",
     re.IGNORECASE,
 )
 _LABELS_ARE_COUNT = re.compile(
@@ -783,6 +797,7 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
         return
     for regex in (
         _COUNT_THEN_CUE,
+        _COUNT_DONE_BY,
         _LABELS_ARE_COUNT,
         _CUE_THEN_COUNT,
         _DATA_SOURCE_COUNT,
@@ -813,6 +828,12 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
     )
     if not talks_about_data:
         return
+    if _search(
+        r"\b(?:whether|if) (?:\w+ ){0,3}(?:reviewed|audited|checked|verified)\b|\bnot sure (?:\w+ ){0,4}review"
+        r"|\b(?:don't|do not) know (?:\w+ ){0,4}review",
+        text,
+    ):
+        return  # the review status is explicitly unknown
     neg = _search(_NOT_REVIEWED, text)
     if neg:
         yield Hit("examples_human_reviewed", False, neg.start())
@@ -868,7 +889,11 @@ def stability(s: Sentence) -> Iterator[Hit]:
                         f"at most one change in {months:g} months",
                     )
         return
-    m = _search(r"\b(?:fixed|stable|unchanged) for years\b|\bnever changes\b", text)
+    m = _search(
+        r"\b(?:fixed|stable|unchanged) for years\b|\bnever changes\b"
+        r"|\bin (?:19|20)\d\d\b[^.]{0,60}\b(?:have not|haven't|has not|hasn't) changed since\b",
+        text,
+    )
     if m:
         yield Hit("task_changes_per_year", 0, m.start(), "unchanged for years")
         return
@@ -891,7 +916,8 @@ def stability(s: Sentence) -> Iterator[Hit]:
     ):
         return  # the prompt changing is prompt work, not the task changing
     m = _search(
-        r"\bevery (?P<k>couple of|few|other|two|three|four|six|\d+) (?P<unit>weeks|months|years)\b",
+        r"\bevery (?P<k>couple of|few|other|two|three|four|six|\d+)(?: (?:to|-) (?:two|three|four|five|six|\d+))?"
+        r" (?P<unit>weeks|months|years)\b",
         text,
     )
     if m:
@@ -984,7 +1010,7 @@ _RATE = re.compile(
 )
 _NOT_VOLUME_WORDS = re.compile(
     r"\b(?:examples?|labels?|labell?ed|annotat\w*|tokens?|dollars?|usd|hours?|weeks?|days?|"
-    r"months?|years?|minutes?|seconds?|ms|times?|changes?|new|people|engineers?|employees?|"
+    r"months?|years?|minutes?|seconds?|ms|times?|changes?|people|engineers?|employees?|"
     r"gpus?|users?|categories|percent|points?|releases?)\b",
     re.IGNORECASE,
 )
@@ -1083,6 +1109,13 @@ def money(s: Sentence) -> Iterator[Hit]:
             around,
         ):
             yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
+            all_in = _search(
+                r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\bincluding (?:\w+, )*(?:hosting|"
+                r"retraining|label\w*|engineering)",
+                text[m.start() :],
+            )
+            if all_in:
+                yield Hit("fine_tuned_cost_all_in", True, m.start() + all_in.start())
         elif re.search(
             r"\b(?:miss\w*|misrout\w*|misclassif\w*|errors?|rework|re-handling|mistakes?|wrong|churn|"
             r"refunds?|complaints?|loses? us|lost|penalt\w*|fines?(?!-)|chargebacks?)\b",
@@ -1123,7 +1156,8 @@ def latency(s: Sentence) -> Iterator[Hit]:
         r"|\bnot latency[- ]sensitive\b|\bno latency (?:requirement|constraint|target)s?\b"
         r"|\b(?:nightly|overnight|offline) batch\b|\bbatch (?:job|process|pipeline)\b|\bruns? as a batch\b"
         r"|\basync(?:hronous(?:ly)?)?\b|\bnobody(?:'s| is) waiting\b|\bnobody needs it fast\b"
-        r"|\b(?:a few|several) seconds is fine\b|\bno one is waiting\b",
+        r"|\b(?:a few|several) seconds is fine\b|\bno one is waiting\b|\bnobody minds waiting\b"
+        r"|\b(?:meets|within|inside) (?:the |our )?latency (?:requirement|budget|target)\b",
         text,
     )
     if m:
@@ -1132,7 +1166,7 @@ def latency(s: Sentence) -> Iterator[Hit]:
     target = re.search(
         r"\b(?:under|below|within|less than|<|sub-?)\s*~?" + _MS.format(n="t"), text, re.IGNORECASE
     ) or re.search(
-        r"\b" + _MS.format(n="t") + r" (?:budget|target|sla|limit|requirement|p95|p99)\b",
+        r"\b" + _MS.format(n="t") + r" (?:budget|target|sla|limit|requirement)\b",
         text,
         re.IGNORECASE,
     )
@@ -1144,7 +1178,7 @@ def latency(s: Sentence) -> Iterator[Hit]:
         )
         yield Hit("latency_sensitive", True, target.start())
     base = re.search(
-        r"\b(?:averages?|takes?|gives us|is at|runs at|(?:responds|answers|returns|comes back) in|"
+        r"\b(?:averages?|takes?|gives us|is at|runs at|comes in at|(?:responds|answers|returns|comes back) in|"
         r"p50 (?:is|of)|p95 (?:is|of)|currently|"
         r"latency (?:is|of))\s*(?:about |around |~)?" + _MS.format(n="b"),
         text,
@@ -1246,7 +1280,8 @@ def privacy(s: Sentence) -> Iterator[Hit]:
 _HYPOTHETICAL = re.compile(
     r"^\W*(?:if|what if|suppose|supposing|assuming|imagine|hypothetically)\b"
     r"|^\W*(?:is|are|do|does|did|how|what|which|should|shall|can|could|would|will|when|why)\b[^.]*\?\s*$"
-    r"|\b(?:plan(?:ning|s)? to|going to|we'll|we will|next (?:year|quarter|month))\b",
+    r"|\b(?:we|i)(?:'re| are| am)? (?:plan(?:ning)?|going) to\b|\b(?:we'll|we will)\b"
+    r"|\bnext (?:year|quarter|month)\b",
     re.IGNORECASE,
 )
 

@@ -207,6 +207,12 @@ FACT_SPECS: tuple[FactSpec, ...] = (
         maximum=1e12,
     ),
     _spec(
+        "fine_tuned_cost_all_in",
+        "bool",
+        "Does that fine-tuned estimate already include hosting, retraining, labeling and "
+        "engineering (a total cost of ownership)?",
+    ),
+    _spec(
         "hosting_cost_per_month",
         "number",
         "Hosting cost per month for a fine-tuned model.",
