@@ -206,6 +206,10 @@ def _later(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
 
 def derive(facts: Facts, rules: RuleSet) -> dict[str, DerivedFact]:
     """The derived facts (module doc, step 1), each with its explanation."""
+    return _derive(facts, rules, estimate_costs(facts.values(), rules.costs, rules.thresholds))
+
+
+def _derive(facts: Facts, rules: RuleSet, estimate: CostEstimate | None) -> dict[str, DerivedFact]:
     out: dict[str, DerivedFact] = {}
     rec = facts.records
 
@@ -293,7 +297,6 @@ def derive(facts: Facts, rules: RuleSet) -> dict[str, DerivedFact]:
         )
     pick("baseline_misses_latency", latency_computed)
 
-    estimate = estimate_costs(facts.values(), rules.costs, rules.thresholds)
     decided = estimate is not None and estimate.advantage_2x is not None
     out["tco_decided"] = DerivedFact(
         fact="tco_decided",
@@ -381,7 +384,8 @@ def _question_for(gate: Gate, fact: str) -> str:
 def assess(facts: Facts, rules: RuleSet | None = None) -> Assessment:
     """The verdict and its full trace for ``facts`` (module doc)."""
     rules = rules or default_rules()
-    derived = derive(facts, rules)
+    estimate = estimate_costs(facts.values(), rules.costs, rules.thresholds)
+    derived = _derive(facts, rules, estimate)
     values = evaluation_values(facts, derived)
     results = _evaluate_gates(rules, values)
     outcomes = [Outcome.of(ev.truth) for _, ev in results]
@@ -429,7 +433,7 @@ def assess(facts: Facts, rules: RuleSet | None = None) -> Assessment:
         derived={k: v for k, v in derived.items() if v.explanation != "stated"},
         views=tuple(_evaluate_view(view, full_values) for view in rules.views),
         advice=tuple(_advice(rules, full_values)),
-        costs=estimate_costs(facts.values(), rules.costs, rules.thresholds),
+        costs=estimate,
         rules_version=rules.version,
     )
 

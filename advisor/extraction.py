@@ -125,7 +125,16 @@ _PER_MONTH = {
     "annum": 1 / 12,
 }
 _PER_YEAR = {"day": 250.0, "week": 52.0, "sprint": 26.0, "month": 12.0, "quarter": 4.0, "year": 1.0}
-_ADVERB_PER_MONTH = {"daily": 30.0, "weekly": 52 / 12, "monthly": 1.0, "hourly": 720.0}
+#: "daily" → "day": one table for volumes (per month) and change rates (per year).
+_ADVERB_UNIT = {
+    "hourly": "hour",
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "annually": "year",
+}
 
 
 def _unit(word: str) -> str:
@@ -326,13 +335,13 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
         else:
             yield Hit("tacit_expertise", True, m.start())
             yield Hit("need_type", "behavior", m.start())
+    needs_context = _search(_NEEDS_CONTEXT, text)
     m = _search(_INPUT_ONLY, text)
-    if m and not _search(_NEEDS_CONTEXT, text):
+    if m and not needs_context:
         yield Hit("needs_external_knowledge", False, m.start())
         yield Hit("need_type", "behavior", m.start())
-    m = _search(_NEEDS_CONTEXT, text)
-    if m:
-        yield Hit("needs_external_knowledge", True, m.start())
+    if needs_context:
+        yield Hit("needs_external_knowledge", True, needs_context.start())
 
 
 # --------------------------------------------------------------------------- retrieval
@@ -874,7 +883,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
         else:
             n = _word_or_digit(m.group("n")) if m.group("n") else 2.0  # "for years"
             if n is not None:
-                months = n * {"year": 12.0, "month": 1.0, "week": 12 / 52}[_unit(m.group("unit"))]
+                months = n * 12 / _PER_YEAR[_unit(m.group("unit"))]
                 if m.group("half") or "and a half" in m.group(0):
                     months += 6 if _unit(m.group("unit")) == "year" else 0.5
                 if months >= 24:
@@ -924,7 +933,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
         k = {"couple of": 2.0, "few": 3.0, "other": 2.0}.get(
             m.group("k").lower()
         ) or _word_or_digit(m.group("k"))
-        per = {"week": 52.0, "month": 12.0, "year": 1.0}[_unit(m.group("unit"))]
+        per = _PER_YEAR[_unit(m.group("unit"))]
         if k:
             yield Hit("task_changes_per_year", round(per / k, 2), m.start())
             return
@@ -936,7 +945,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
     if m:
         count = _word_or_digit(m.group("n")) or 1.0
         span = _word_or_digit(m.group("m")) if m.group("m") else 1.0
-        unit_per_year = {"week": 52.0, "month": 12.0, "year": 1.0}[_unit(m.group("unit"))]
+        unit_per_year = _PER_YEAR[_unit(m.group("unit"))]
         yield Hit(
             "task_changes_per_year", round(count * unit_per_year / (span or 1.0), 2), m.start()
         )
@@ -949,12 +958,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
     )
     if m:
         if m.group("adv"):
-            unit = {
-                "daily": "day",
-                "weekly": "week",
-                "monthly": "month",
-                "quarterly": "quarter",
-            }.get(m.group("adv").lower(), "year")
+            unit = _ADVERB_UNIT[m.group("adv").lower()]
             count = 1.0
         else:
             unit = m.group("unit").lower()
@@ -1040,12 +1044,7 @@ def volume(s: Sentence) -> Iterator[Hit]:
         n = parse_number(digits, suffix)
         if n is None or n < 1:
             continue
-        if m.group("adv"):
-            unit = {"daily": "day", "weekly": "week", "monthly": "month", "hourly": "hour"}[
-                m.group("adv").lower()
-            ]
-        else:
-            unit = _unit(m.group("unit"))
+        unit = _ADVERB_UNIT[m.group("adv").lower()] if m.group("adv") else _unit(m.group("unit"))
         if unit in ("year", "annum") and n < 10:
             continue  # "3 times a year", "2 per year": not request volumes
         monthly = n * _PER_MONTH[unit]
