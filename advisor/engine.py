@@ -231,10 +231,13 @@ def _derive(facts: Facts, rules: RuleSet, estimate: CostEstimate | None) -> dict
         )
 
     def pick(name: str, computed: DerivedFact | None) -> None:
+        """The later of the stated and the computed value; at the same turn and position the
+        arithmetic wins, whoever stated the other (so the verdict stays monotone in what is
+        known, and independent of provenance)."""
         said = stated(name)
         options = [o for o in (said, computed) if o is not None]
         if options:
-            out[name] = max(options, key=lambda o: (o.turn, o.position, o is said))
+            out[name] = max(options, key=lambda o: (o.turn, o.position, o is computed))
 
     base, target = facts.get("baseline_score_pct"), facts.get("target_score_pct")
     stamp = when("baseline_score_pct", "target_score_pct")
