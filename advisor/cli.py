@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -119,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
         )
         handler = _COMMANDS[args.command]
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # inside the try, so a closed pipe is handled below
+        return status
     except QueryError as exc:
         print(f"advisor: {describe(exc)}", file=sys.stderr)
         return 2
@@ -129,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("advisor: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `advisor eval extraction | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as exc:
         print(f"advisor: {describe(exc)}", file=sys.stderr)
         return 1

@@ -187,3 +187,22 @@ def test_eval_decisions_and_extraction_commands() -> None:
     extraction = json.loads(advisor("eval", "extraction", "--json").stdout)
     assert extraction["statements"] >= 100
     assert 0 < extraction["precision"] <= 1
+
+
+def test_a_closed_pipe_is_not_an_error() -> None:
+    """`advisor gates | head -0`: the reader leaves early; no traceback, no error message."""
+    import os
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "advisor.cli", "gates"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "ADVISOR_CORPUS_DIR": str(CORPUS)},
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # before a byte is read: every write the command makes fails
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err
+    assert "went wrong" not in err
