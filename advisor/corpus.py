@@ -484,3 +484,22 @@ def _passage_id(doc_id: str, content_hash: str, start: int, body: str) -> str:
     """Stable while the file is unchanged; any edit to the file gives new ids."""
     digest = hashlib.sha256(f"{content_hash}\0{start}\0{body}".encode()).hexdigest()[:16]
     return f"{doc_id}:{digest}"
+
+
+_LIST_MARKER = re.compile(r"(?:[-*•]|\d{1,2}[.)])[ \t]+")
+
+
+def sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The quotable units of ``text[start:end]``: lines, then sentences within each line,
+    without list markers; heading lines are skipped. Offsets are into ``text``."""
+    for line_start, line_end in _line_spans(text, start, end):
+        if text.startswith("#", line_start):
+            continue
+        marker = _LIST_MARKER.match(text, line_start, line_end)
+        if marker:
+            line_start = marker.end()
+        for s, e in _sentence_spans(text, line_start, line_end):
+            while s < e and text[s].isspace():
+                s += 1
+            if e > s:
+                yield s, e

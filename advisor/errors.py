@@ -45,6 +45,41 @@ class QueryError(AdvisorError):
     """A search query or message is empty, too long or otherwise unusable."""
 
 
+class LLMError(AdvisorError):
+    """The configured language model failed; the deterministic path takes over."""
+
+    #: A short note shown beside the deterministic reply that replaced the model's.
+    note = "The language model failed"
+
+
+class LLMTimeout(LLMError):
+    note = "The language model did not answer in time"
+
+
+class LLMUnavailable(LLMError):
+    note = "The language model server could not be reached"
+
+
+class LLMRateLimited(LLMError):
+    note = "The language model server is rate-limiting requests"
+
+
+class LLMServerError(LLMError):
+    note = "The language model server returned an error"
+
+
+class LLMBadOutput(LLMError):
+    """The model answered, but with nothing usable (empty, malformed, cut off)."""
+
+    note = "The language model's answer was unusable"
+
+
+class GuardRejected(LLMError):
+    """The model's prose contradicted the engine or cited what it was not given."""
+
+    note = "The language model's wording was set aside"
+
+
 def describe(exc: BaseException) -> str:
     """Return the one-paragraph message a user sees for ``exc``."""
     if isinstance(exc, AdvisorError):

