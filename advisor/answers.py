@@ -232,13 +232,19 @@ class ExcerptPicker:
         text = document.text if document else ""
         index = next(i for i, span in enumerate(spans) if span == (start, end))
         sentence = text[start:end]
-        if index > 0 and (_ANAPHORA.match(sentence) or len(sentence) < 40):
+
+        def same_line(a: int, b: int) -> bool:
+            return "\n" not in text[a:b]
+
+        if index > 0 and (_ANAPHORA.match(sentence) or len(sentence) < 80):
             previous = spans[index - 1]
-            if end - previous[0] <= MAX_EXCERPT_CHARS:
+            if end - previous[0] <= MAX_EXCERPT_CHARS and same_line(previous[0], start):
                 start = previous[0]
-        if (end - start < 80 or text[start:end].rstrip().endswith(":")) and index + 1 < len(spans):
+        ends_colon = text[start:end].rstrip().endswith(":")
+        if (end - start < 80 or ends_colon) and index + 1 < len(spans):
             following = spans[index + 1]
-            if following[1] - start <= MAX_EXCERPT_CHARS:
+            fits = following[1] - start <= MAX_EXCERPT_CHARS
+            if fits and (ends_colon or same_line(end, following[0])):
                 end = following[1]
         return start, end
 

@@ -34,7 +34,14 @@ from advisor.engine import Assessment, GateResult, Question, Verdict, assess
 from advisor.errors import AdvisorError, LLMError, QueryError
 from advisor.extraction import clean_message, extract
 from advisor.facts import FactLedger, FactRecord, FactValue
-from advisor.intents import Intent, classify, is_follow_up, questions_in, read_answer
+from advisor.intents import (
+    RELATED,
+    Intent,
+    classify,
+    is_follow_up,
+    questions_in,
+    read_answer,
+)
 from advisor.llm import Deadline, ModelClient
 from advisor.report import format_value
 from advisor.rules import RuleSet, Topic
@@ -104,6 +111,11 @@ class Role(StrEnum):
     CORRECTION = "correction"
 
 
+NEW_TITLE = "New conversation"
+#: Replies whose message would make a poor conversation title.
+_NOT_TITLES = {ReplyKind.GREETING, ReplyKind.THANKS, ReplyKind.INSTRUCTION, ReplyKind.NO_FACTS}
+
+
 class Message(BaseModel):
     """One entry of the transcript."""
 
@@ -124,7 +136,7 @@ class Conversation(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    title: str = "New conversation"
+    title: str = "New conversation"  # NEW_TITLE until a substantive message names it
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
     messages: list[Message] = Field(default_factory=list)
@@ -244,7 +256,10 @@ class Advisor:
         records = extract(text, turn)
         asked = conversation.last_question_asked()
         if asked and asked not in {r.fact for r in records}:
-            records += read_answer(text, asked, turn, frames=not records)
+            # A frame sentence is safe only when the message stated nothing else.
+            related = {asked, *RELATED.get(asked, ())}
+            frames = all(r.fact in related for r in records)
+            records += read_answer(text, asked, turn, frames=frames)
         if self.llm is not None and self.llm_extract:
             try:
                 found = extract_with_model(self.llm, text, turn, deadline, records)
@@ -332,7 +347,7 @@ class Advisor:
         conversation.messages.append(
             Message(role=Role.ASSISTANT, text=reply.text, turn=turn, at=now, reply=reply)
         )
-        if conversation.title == "New conversation":
+        if conversation.title == NEW_TITLE and kind not in _NOT_TITLES:
             conversation.title = _title(text)
         conversation.updated_at = now
         yield reply
@@ -392,6 +407,11 @@ class Advisor:
 
     def check_message(self, message: object) -> str:
         """The message, cleaned; raises :class:`QueryError` with a message a user can act on."""
+        return self.check_message_text(message, self.max_message_chars)
+
+    @staticmethod
+    def check_message_text(message: object, max_chars: int) -> str:
+        """:meth:`check_message` without an advisor (the CLI checks before loading one)."""
         if isinstance(message, bytes):
             raise QueryError("The message is binary data, not text.")
         if not isinstance(message, str):
@@ -401,10 +421,9 @@ class Advisor:
                 "The message contains binary data (NUL characters).",
                 hint="Paste the text itself, not a file's raw bytes.",
             )
-        if len(message) > self.max_message_chars:
+        if len(message) > max_chars:
             raise QueryError(
-                f"The message is {len(message):,} characters long; the limit is "
-                f"{self.max_message_chars:,}.",
+                f"The message is {len(message):,} characters long; the limit is {max_chars:,}.",
                 hint="Describe the situation in a few sentences, or split it into messages.",
             )
         text = clean_message(message).strip()

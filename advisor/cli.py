@@ -28,6 +28,9 @@ examples:
   advisor assess situation.txt       verdict, blockers, gate trace and next question
   echo '["We classify 500k posts/day", "No eval set yet"]' | advisor assess - --json
   advisor gates                      the decision gates and the sentences they come from
+  advisor ask "We classify 500k tickets a day; no eval set yet"   one turn: cited verdict
+  advisor ask "How many examples for LoRA?" --conversation talk.json   continue a conversation
+  advisor chat                       a conversation in the terminal (/help for commands)
 
 settings come from ADVISOR_* environment variables or a .env file; see README.md.
 """
@@ -88,6 +91,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assess.add_argument("--json", action="store_true", help="print the assessment as JSON")
 
+    ask = sub.add_parser(
+        "ask",
+        help="one turn of the conversation: a cited reply to a message",
+        description=(
+            "Send one message to the advisor and print its reply: the verdict with cited "
+            "reasons for a situation, a quoted answer for a question. With --conversation, the "
+            "turn continues (and is saved to) a conversation file."
+        ),
+    )
+    ask.add_argument("message", metavar="MESSAGE", help="what you would type in the chat")
+    ask.add_argument("--json", action="store_true", help="print the reply as JSON")
+    ask.add_argument(
+        "--conversation",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a conversation JSON file to continue and save (created if missing)",
+    )
+
+    chat = sub.add_parser(
+        "chat",
+        help="a conversation in the terminal",
+        description="Talk to the advisor in the terminal. Type /help for commands.",
+    )
+    chat.add_argument(
+        "--conversation",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a conversation JSON file to continue and save after every turn",
+    )
+
     gates = sub.add_parser("gates", help="list the decision gates with their citations")
     gates.add_argument("--json", action="store_true", help="print the gates as JSON")
 
@@ -106,6 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
         "extraction", help="per-fact precision and recall of the rules extractor"
     )
     extraction.add_argument("--json", action="store_true", help="print the scores as JSON")
+    answers = eval_sub.add_parser(
+        "answers", help="free questions: answered, quoted spans found, off-topic refused"
+    )
+    answers.add_argument("--json", action="store_true", help="print the scores as JSON")
     return parser
 
 
@@ -367,7 +406,153 @@ def cmd_gates(args: argparse.Namespace) -> int:
     return 0
 
 
+def _advisor() -> Any:
+    from advisor.chat import Advisor
+
+    return Advisor.from_deps(_deps())
+
+
+def _load_conversation(path: Path | None) -> Any:
+    from pydantic import ValidationError
+
+    from advisor.chat import Conversation
+
+    if path is None or not path.exists():
+        return Conversation()
+    try:
+        return Conversation.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise AdvisorError(
+            f"{path} is not a conversation file this version can read.",
+            hint="Pass another --conversation file, or delete it to start afresh.",
+        ) from exc
+
+
+def _save_conversation(conversation: Any, path: Path | None) -> None:
+    if path is None:
+        return
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(conversation.model_dump_json(indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from advisor.chat import Advisor
+    from advisor.report import format_reply
+    from advisor.settings import load_settings
+
+    conversation = _load_conversation(args.conversation)
+    # Refuse a bad message before paying for the model and the index.
+    Advisor.check_message_text(args.message, load_settings().max_message_chars)
+    reply = _advisor().reply(conversation, args.message)
+    _save_conversation(conversation, args.conversation)
+    if args.json:
+        print(json.dumps(reply.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(format_reply(reply))
+    return 0
+
+
+CHAT_HELP = """Describe your situation or ask a question. Commands:
+  /facts              the facts I have read, and where each came from
+  /set FACT VALUE     correct a fact (e.g. /set labeled_examples 2000, /set few_shot_used yes)
+  /why                the full gate trace behind the verdict
+  /new                start a new conversation
+  /quit               leave (Ctrl-D works too)"""
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from advisor.chat import Reply
+    from advisor.facts import SPECS
+    from advisor.report import format_assessment, format_facts, format_reply
+
+    print("Fine-Tune Advisor. Loading the corpus and its index…", file=sys.stderr)
+    advisor = _advisor()
+    conversation = _load_conversation(args.conversation)
+    streaming = advisor.llm is not None
+    print("Describe your situation, or ask about fine-tuning. /help for commands.\n")
+    while True:
+        try:
+            line = input("you> ")
+        except EOFError:
+            print()
+            return 0
+        command = line.strip()
+        if not command:
+            continue
+        try:
+            if command in ("/quit", "/exit"):
+                return 0
+            if command == "/help":
+                print(CHAT_HELP)
+            elif command == "/facts":
+                print(format_facts(conversation.ledger.resolve()))
+            elif command == "/why":
+                print(format_assessment(advisor.assess(conversation), _titles()))
+            elif command == "/new":
+                conversation = type(conversation)()
+                print("New conversation.")
+            elif command.startswith("/set"):
+                parts = command.split(maxsplit=2)
+                if len(parts) != 3 or parts[1] not in SPECS:
+                    print("Usage: /set FACT VALUE, with FACT one of: " + ", ".join(SPECS))
+                    continue
+                reply = advisor.correct(conversation, parts[1], parse_value(parts[1], parts[2]))
+                print("\n" + format_reply(reply) + "\n")
+            elif command.startswith("/"):
+                print("Unknown command. /help lists them.")
+            else:
+                print("\nadvisor> ", end="", flush=True)
+                final: Reply | None = None
+                shown = ""
+                for event in advisor.stream(conversation, line):
+                    if isinstance(event, Reply):
+                        final = event
+                    elif streaming:
+                        shown += event
+                        print(event, end="", flush=True)
+                assert final is not None
+                if streaming and shown.strip() == final.text.strip():
+                    print("\n\n" + format_reply(final, show_sources=True)[len(final.text) :])
+                else:
+                    if streaming:
+                        print("\n")
+                    print(format_reply(final) + "\n")
+            _save_conversation(conversation, args.conversation)
+        except AdvisorError as exc:
+            print(f"advisor: {describe(exc)}")
+        except KeyboardInterrupt:
+            print("\n(interrupted; the conversation is unchanged)")
+
+
+def parse_value(fact: str, raw: str) -> object:
+    """A value typed in /set (or the facts panel): yes/no, numbers with k/M, or a choice."""
+    from advisor.extraction import parse_number
+    from advisor.facts import SPECS
+
+    spec = SPECS[fact]
+    text = raw.strip().lower()
+    if spec.kind == "bool":
+        if text in ("yes", "y", "true", "1", "on"):
+            return True
+        if text in ("no", "n", "false", "0", "off"):
+            return False
+        raise QueryError(f"{fact} takes yes or no (got {raw!r}).")
+    if spec.kind == "choice":
+        aliases = {"behaviour": "behavior"}
+        return aliases.get(text, text)
+    import re
+
+    match = re.fullmatch(r"\$?\s*([\d,]*\.?\d+)\s*(k|m|million|thousand|b|bn)?\s*%?", text)
+    value = parse_number(match.group(1), match.group(2)) if match else None
+    if value is None:
+        raise QueryError(f"{fact} takes a number (got {raw!r}), e.g. 2000, 20k or 1.5M.")
+    return value
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.suite == "answers":
+        return _eval_answers(args)
     if args.suite == "decisions":
         return _eval_decisions(args)
     if args.suite == "extraction":
@@ -489,8 +674,38 @@ def _eval_extraction(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_answers(args: argparse.Namespace) -> int:
+    from advisor.qa_eval import load_questions, score_questions
+
+    questions = load_questions()
+    score = score_questions(_advisor(), questions)
+    if args.json:
+        print(json.dumps({"suite": "answers", **score.model_dump()}, indent=2))
+        return 0
+    counts = (
+        f"{len(questions.answerable)} answerable, {len(questions.follow_ups)} follow-ups, "
+        f"{len(questions.off_topic)} off-topic, {len(questions.unsupported)} unsupported"
+    )
+    print(f"answers: {counts}")
+    rows = [
+        ("answerable: answered", score.answered),
+        ("answerable: quoted spans found", score.span_recall),
+        ("answerable: expected article cited", score.doc_hit),
+        ("follow-ups: answered", score.follow_up_answered),
+        ("follow-ups: quoted spans found", score.follow_up_span_recall),
+        ("off-topic: no sources given", score.off_topic_refused),
+        ("unsupported: no sources given", score.unsupported_refused),
+        ("replies whose markers map one-to-one", score.markers_one_to_one),
+    ]
+    for name, value in rows:
+        print(f"  {name:<40} {value:6.3f}")
+    return 0
+
+
 _COMMANDS = {
     "index": cmd_index,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
     "search": cmd_search,
     "assess": cmd_assess,
     "gates": cmd_gates,

@@ -162,7 +162,8 @@ class Composer:
         if a.verdict is Verdict.NOT_YET:
             failing = len(a.blockers)
             names = ", ".join(t.value for t in a.blockers)
-            return f"Verdict: {word}. {failing} of {total} gates fail: {names}."
+            verb = "fails" if failing == 1 else "fail"
+            return f"Verdict: {word}. {failing} of {total} gates {verb}: {names}."
         if a.verdict is Verdict.NEED_MORE_INFO:
             return (
                 f"Verdict: {word}. Nothing fails so far: {passed} of {total} gates pass, "

@@ -484,14 +484,20 @@ def _advice(rules: RuleSet, values: Mapping[str, object]) -> list[AdviceResult]:
 
 # --------------------------------------------------------------------------- next question
 
-#: Derived facts are asked about through the stated fact a person can answer.
-ASK_INSTEAD = {
-    "gap_measured": "target_score_pct",
-    "gap_significant": "target_score_pct",
-    "gap_points": "target_score_pct",
-    "tco_decided": "current_cost_per_month",
-    "tco_advantage_2x": "current_cost_per_month",
+#: Derived facts are asked about through the stated facts a person can answer: the first of
+#: them that is still unknown.
+ASK_INSTEAD: dict[str, tuple[str, ...]] = {
+    "gap_measured": ("target_score_pct", "baseline_score_pct"),
+    "gap_significant": ("target_score_pct", "baseline_score_pct"),
+    "gap_points": ("target_score_pct", "baseline_score_pct"),
+    "tco_decided": ("current_cost_per_month",),
+    "tco_advantage_2x": ("current_cost_per_month",),
 }
+
+
+def _ask_about(fact: str, values: Mapping[str, object]) -> str:
+    options = ASK_INSTEAD.get(fact, (fact,))
+    return next((o for o in options if values.get(o) is None), options[0])
 
 
 def _probe_values(fact: str, conditions: list[Condition]) -> list[FactValue]:
@@ -569,7 +575,7 @@ def rank_questions(
             )
         if settled == 0:
             continue
-        ask = ASK_INSTEAD.get(fact, fact)
+        ask = _ask_about(fact, values)
         order = list(gate.questions)
         fact_rank = order.index(ask) if ask in order else len(order)
         key = (-len(reachable - {current}), -settled, gate_index[gate.id], fact_rank)

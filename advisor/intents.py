@@ -151,13 +151,13 @@ ANSWER_FRAMES: dict[str, tuple[str, ...]] = {
     "monthly_volume": ("We serve {a}.", "We serve {a} requests."),
     "current_cost_per_month": ("The current model costs {a}.",),
     "baseline_score_pct": ("Our best prompt scores {a}.", "It scores {a}."),
-    "target_score_pct": ("Our best prompt scores {a}.", "The task needs {a}."),
+    "target_score_pct": ("The task needs {a}.", "Our best prompt scores {a}."),
     "latency_target_ms": ("We need latency under {a}.",),
     "baseline_latency_ms": ("The current model takes {a}.",),
     "baseline_misses_latency": ("We need latency under {a}.",),
 }
 #: Facts answered together: a question about one is often answered with the other too.
-_RELATED = {
+RELATED: dict[str, tuple[str, ...]] = {
     "baseline_score_pct": ("target_score_pct",),
     "target_score_pct": ("baseline_score_pct",),
     "baseline_misses_latency": ("latency_target_ms", "baseline_latency_ms"),
@@ -177,12 +177,12 @@ def read_answer(message: str, fact: str, turn: int, *, frames: bool = True) -> l
         return []
     spec = SPECS[fact]
     note = "answer to the advisor's question"
-    wanted = {fact, *_RELATED.get(fact, ())}
+    wanted = {fact, *RELATED.get(fact, ())}
     use_frames = frames and len(text.split()) <= MAX_FRAMED_WORDS
     for frame in ANSWER_FRAMES.get(fact, ()) if use_frames else ():
         framed = frame.format(a=text.rstrip(".!?"))
         found = [r for r in extract(framed, turn) if r.fact in wanted]
-        if any(r.fact == fact or r.fact in _RELATED.get(fact, ()) for r in found):
+        if any(r.fact == fact or r.fact in RELATED.get(fact, ()) for r in found):
             out = []
             for r in found:
                 record = make_record(

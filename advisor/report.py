@@ -7,11 +7,16 @@ and shown inside quotation marks; nothing here interprets markup.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from advisor.engine import Assessment, Outcome, Verdict
-from advisor.facts import SPECS, FactValue
+from advisor.facts import SPECS, Facts, FactValue
 from advisor.rules import RuleSet
+
+if TYPE_CHECKING:
+    from advisor.chat import Reply
+    from advisor.citations import CitedPassage
 
 WIDTH = 92
 _VERDICT_LINE = {
@@ -114,4 +119,37 @@ def format_gates(rules: RuleSet, titles: Mapping[str, str] | None = None) -> str
             out.append(_wrap(f'"{c.quote}" ({titles.get(c.doc_id, c.doc_id)})', "   - "))
         out.append("")
     out.append("Thresholds: " + ", ".join(f"{k}={v:g}" for k, v in rules.thresholds))
+    return "\n".join(out)
+
+
+def format_sources(citations: Sequence[CitedPassage]) -> str:
+    """The numbered sources under a reply: title, section and the quoted span."""
+    out = ["Sources"]
+    for c in citations:
+        who = f"{c.author}, " if c.author else ""
+        out.append(_wrap(f"[{c.marker}] {who}{c.title} — {c.section}", "  "))
+        out.append(_wrap(f"“{c.quote}”", "      "))
+    return "\n".join(out)
+
+
+def format_reply(reply: Reply, *, show_sources: bool = True) -> str:
+    """A reply for the terminal: its text, its notes, then its sources."""
+    out = [reply.text]
+    for note in reply.notes:
+        out += ["", _wrap(f"Note: {note}", "")]
+    if show_sources and reply.citations:
+        out += ["", format_sources(reply.citations)]
+    return "\n".join(out)
+
+
+def format_facts(facts: Facts) -> str:
+    """The facts the advisor holds, with where each came from."""
+    if not facts.records:
+        return "No facts yet."
+    out = []
+    for name, record in facts.records.items():
+        line = f"{name} = {format_value(name, record.value)} (turn {record.turn}, {record.source})"
+        if record.quote:
+            line += f': "{one_line(record.quote, 120)}"'
+        out.append(_wrap(line, "  "))
     return "\n".join(out)

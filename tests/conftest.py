@@ -106,3 +106,35 @@ def shared_deps(tmp_path_factory: pytest.TempPathFactory, embed_model):  # type:
     store = PassageStore(settings, embed_model)
     store.sync(corpus)
     return HybridRetriever(corpus, store, settings)
+
+
+@pytest.fixture(scope="session")
+def make_advisor(shared_deps):  # type: ignore[no-untyped-def]
+    """Build an :class:`~advisor.chat.Advisor` over the shared index; keyword arguments
+    (``llm=``, ``turn_deadline_s=`` ...) go to its constructor."""
+    from advisor.answers import ExcerptPicker
+    from advisor.chat import Advisor
+    from advisor.compose import Composer
+    from advisor.rules import default_rules
+
+    retriever = shared_deps
+    rules = default_rules()
+    picker = ExcerptPicker(retriever.corpus, retriever.store.embed_model)
+
+    def make(**kwargs):  # type: ignore[no-untyped-def]
+        return Advisor(
+            rules=rules,
+            composer=Composer(retriever.corpus, rules),
+            search=lambda query, k: retriever.search(query, k=k),
+            picker=picker,
+            corpus_version=retriever.corpus.version,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def advisor(make_advisor):  # type: ignore[no-untyped-def]
+    """The deterministic advisor (no LLM), shared by read-only tests."""
+    return make_advisor()
