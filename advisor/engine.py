@@ -520,6 +520,24 @@ def _probe_values(fact: str, conditions: list[Condition]) -> list[FactValue]:
     return [p for p in sorted(probes) if p >= 0]
 
 
+#: Stated facts that gates see only through derived ones: an answer is tried through the
+#: derived values it can produce (a cost figure settles the 2x rule either way).
+_DERIVED_TRIALS: dict[str, tuple[dict[str, object], ...]] = {
+    "current_cost_per_month": (
+        {"tco_decided": True, "tco_advantage_2x": True},
+        {"tco_decided": True, "tco_advantage_2x": False},
+    ),
+}
+
+
+def _trials(fact: str, conditions: list[Condition]) -> list[dict[str, object]]:
+    """The value sets worth trying for an unknown fact (see :func:`_probe_values`)."""
+    trials: list[dict[str, object]] = [{fact: p} for p in _probe_values(fact, conditions)]
+    for derived in _DERIVED_TRIALS.get(fact, ()):
+        trials.append({fact: 1.0, **derived})
+    return trials
+
+
 def rank_questions(
     rules: RuleSet, values: Mapping[str, object], results: list[tuple[Gate, Evaluation]]
 ) -> list[Question]:
@@ -559,9 +577,9 @@ def rank_questions(
     for fact, gate in candidates.items():
         reachable: set[Verdict] = set()
         settled = 0
-        for probe in _probe_values(fact, conditions):
+        for trial_values in _trials(fact, conditions):
             trial = dict(values)
-            trial[fact] = probe
+            trial.update(trial_values)
             trial_results = _evaluate_gates(rules, trial)
             trial_outcomes = [Outcome.of(ev.truth) for _, ev in trial_results]
             reachable.add(verdict_of(trial_outcomes))

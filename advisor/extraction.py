@@ -248,6 +248,9 @@ _NOT_KNOWLEDGE = (
     r"\bnot (?:a )?(?:q&a|qa|question[- ]answering|about (?:facts|knowledge)|facts|knowledge)\b"
     r"|\babout (?:behaviou?r|style|tone|format)\b[^.]{0,20}\bnot (?:about )?(?:facts|knowledge)"
     r"|\b(?:it's|it is|this is|problem is) (?:about )?(?:behaviou?r|tone|style|formatting)\b"
+    r"|\b(?:fine-?tune|tune|train) (?:it )?for is (?:\w+ )?(?:behaviou?r|tone|style|format)"
+    r"|\b(?:need|want|goal) is (?:about )?(?:behaviou?r|tone|style|format)"
+    r"|\bbehaviou?r only\b"
 )
 _BEHAVIOUR_TASK = (
     r"\b(?:classif(?:y|ies|ying|ication|ier)|categori[sz](?:e|es|ing|ation)|triage|"
@@ -581,6 +584,8 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
             _pct("b") + r"\s+baseline\b",
             r"\b(?:best|current) prompt (?:\w+ ){0,2}(?:is at|scores|sits at|gets|at|is)\s*"
             + _pct("b"),
+            r"\b(?:best|current) prompt(?: is| at| scores)?[:=]?\s*(?:~|about |around )?"
+            + _pct("b"),
             r"\b(?:tops out|plateaus?|stuck|now|currently|it's|we're) at\s*~?" + _pct("b"),
             r"\b(?:model|prompt|it) scores\s*~?" + _pct("b"),
             r"\bputs (?:\w+ ){0,3}at\s*" + _pct("b"),
@@ -814,6 +819,8 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
     ):
         for m in regex.finditer(text):
             mid = m.groupdict().get("mid") or ""
+            if re.search(r"\b(?:one of|into|among|between|of the)\s*$", text[: m.start()], re.I):
+                continue  # "gets one of 5 labels": classes, not examples
             clause = re.split(r"[,;:(]|\band\b", text[max(0, m.start() - 40) : m.start()])[-1]
             before = " ".join(clause.split()[-4:])
             if _EVAL_CONTEXT.search(mid) or _EVAL_CONTEXT.search(before):
@@ -898,6 +905,21 @@ def stability(s: Sentence) -> Iterator[Hit]:
                         f"at most one change in {months:g} months",
                     )
         return
+    m = _search(
+        r"\bchang(?:ed|es) (?:only |just )?(?P<count>once|twice|\w+ times) (?:in|over|during) "
+        r"(?:the )?(?:past|last) (?P<n>\w+ )?(?P<unit>years?|months?)\b",
+        text,
+    )
+    if m:
+        count = {"once": 1.0, "twice": 2.0}.get(m.group("count").lower())
+        if count is None:
+            count = _word_or_digit(m.group("count").split()[0])
+        span = _word_or_digit(m.group("n")) if m.group("n") else 1.0
+        if count is not None and span:
+            years = span if _unit(m.group("unit")) == "year" else span / 12
+            rate = round(count / years, 2)
+            yield Hit("task_changes_per_year", rate, m.start(), f"{m.group(0)}")
+            return
     m = _search(
         r"\b(?:fixed|stable|unchanged) for years\b|\bnever changes\b"
         r"|\bin (?:19|20)\d\d\b[^.]{0,60}\b(?:have not|haven't|has not|hasn't) changed since\b",
@@ -995,10 +1017,15 @@ def narrowness(s: Sentence) -> Iterator[Hit]:
         r"\binto (?:~?\d+|our|the|a|\w+) (?:\w+ ){0,3}(?:categories|queues|types|buckets|labels|levels|"
         r"codes|intents|classes|tags|taxonomy|schema|format|template|sections?|priority levels)\b"
         r"|\b\d+ (?:\w+ )?(?:categories|queues|types|buckets|intents|classes|tags|labels|priority levels)\b"
-        r"|\bas (?:\w+ ?/ ?){1,4}\w+\b" + "|" + _NARROW_TASK,
+        r"|\bas (?:\w+ ?/ ?){1,4}\w+\b"
+        + "|"
+        + _NARROW_TASK
+        + r"|\b(?:single|one),? (?:narrow|well-defined|specific)\b"
+        r"|\bnarrow(?:,? (?:and )?(?:well-defined|stable|specific))? (?:task|use case|problem|job)\b"
+        r"|\bwell-defined (?:task|use case|problem|job)\b",
         text,
     )
-    if m:
+    if m and not _negated_before(text, m.start(), 3):
         yield Hit("task_narrow", True, m.start())
 
 
@@ -1278,7 +1305,9 @@ def privacy(s: Sentence) -> Iterator[Hit]:
 
 _HYPOTHETICAL = re.compile(
     r"^\W*(?:if|what if|suppose|supposing|assuming|imagine|hypothetically)\b"
-    r"|^\W*(?:is|are|do|does|did|how|what|which|should|shall|can|could|would|will|when|why)\b[^.]*\?\s*$"
+    r"|^\W*(?:(?:so|and|but|ok|okay|then|also|roughly|honestly|quick question:?|just curious:?|"
+    r"out of curiosity:?)[,\s]+)?(?:is|are|do|does|did|how|what|which|should|shall|can|could|"
+    r"would|will|when|why|where|who|roughly how)\b[^.]*\?\s*$"
     r"|\b(?:we|i)(?:'re| are| am)? (?:plan(?:ning)?|going) to\b|\b(?:we'll|we will)\b"
     r"|\bnext (?:year|quarter|month)\b",
     re.IGNORECASE,

@@ -32,8 +32,10 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _THANKS = re.compile(
-    r"^\W*(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|cheers|great|perfect|ok(?:ay)?|"
-    r"got it|cool|nice|bye|goodbye|see you)\W*(?:thanks?(?: you)?)?\W*$",
+    r"^\W*(?:(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|cheers|great|perfect|ok(?:ay)?|"
+    r"got it|cool|nice|bye|goodbye|see you|understood|makes sense|that helps|"
+    r"(?:that's|that is|this is|very|really|super) (?:helpful|useful|clear|great|interesting))"
+    r"[\s,.!]*){1,3}$",
     re.IGNORECASE,
 )
 _VERDICT = re.compile(
@@ -158,11 +160,20 @@ ANSWER_FRAMES: dict[str, tuple[str, ...]] = {
 }
 #: Facts answered together: a question about one is often answered with the other too.
 RELATED: dict[str, tuple[str, ...]] = {
+    "labeled_examples": ("examples_human_reviewed",),
+    "examples_human_reviewed": ("labeled_examples",),
     "baseline_score_pct": ("target_score_pct",),
     "target_score_pct": ("baseline_score_pct",),
     "baseline_misses_latency": ("latency_target_ms", "baseline_latency_ms"),
 }
 MAX_ANSWER_WORDS = 30
+_LEADING_AMOUNT = re.compile(
+    r"^\W*((?:(?:about|around|roughly|approximately|approx\.?|~|over|under|nearly|almost|maybe|"
+    r"just|only|some|exactly)\s*)?\$?\d[\d,.]*\s*(?:k|m|million|thousand|%|ms|seconds?|s)?"
+    r"(?:\s*(?:a|an|per|/|every|each)\s*(?:second|minute|hour|day|week|month|year))?"
+    r"(?:\s*(?:weeks?|days?|months?|hours?))?)",
+    re.IGNORECASE,
+)
 #: Only answers this short are put into a frame sentence.
 MAX_FRAMED_WORDS = 12
 
@@ -179,18 +190,30 @@ def read_answer(message: str, fact: str, turn: int, *, frames: bool = True) -> l
     note = "answer to the advisor's question"
     wanted = {fact, *RELATED.get(fact, ())}
     use_frames = frames and len(text.split()) <= MAX_FRAMED_WORDS
-    for frame in ANSWER_FRAMES.get(fact, ()) if use_frames else ():
-        framed = frame.format(a=text.rstrip(".!?"))
-        found = [r for r in extract(framed, turn) if r.fact in wanted]
-        if any(r.fact == fact or r.fact in RELATED.get(fact, ()) for r in found):
-            out = []
-            for r in found:
-                record = make_record(
+    lead = _LEADING_AMOUNT.match(text)
+    candidates = [text.rstrip(".!?")]
+    amount = lead.group(1).strip().rstrip(",.;") if lead else ""
+    if amount and amount != candidates[0]:
+        candidates.append(amount)  # "around 2,000, all reviewed" -> "around 2,000"
+    pairs = [(f, a) for a in candidates for f in ANSWER_FRAMES.get(fact, ())] if use_frames else []
+    fallback: list[FactRecord] = []
+    for frame, answer in pairs:
+        found = [r for r in extract(frame.format(a=answer), turn) if r.fact in wanted]
+        out = [
+            record
+            for r in found
+            if (
+                record := make_record(
                     r.fact, r.value, source=Source.RULES, turn=turn, quote=text, note=note
                 )
-                if record is not None:
-                    out.append(record)
+            )
+            is not None
+        ]
+        if any(r.fact == fact for r in out):
             return out
+        fallback = fallback or out
+    if fallback:
+        return fallback
     value: object = None
     if spec.kind == "bool":
         if _NO.match(text):

@@ -127,3 +127,65 @@ def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAS
         markers_one_to_one=one_to_one / len(replies),
         failures=tuple(failures),
     )
+
+
+# --------------------------------------------------------------------------- conversations
+
+CONVERSATIONS_GOLDEN = PROJECT_ROOT / "evals" / "conversations.yaml"
+
+
+class TurnExpectation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str
+    verdict: str
+    blockers: tuple[str, ...] = ()
+    next_question_topic: str | None = "unspecified"
+    cites: tuple[str, ...] = ()
+    no_citations: bool = False
+    text_contains: tuple[str, ...] = ()
+
+
+class GoldenTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    say: str
+    expect: TurnExpectation
+
+
+class GoldenChat(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    note: str = ""
+    turns: Annotated[tuple[GoldenTurn, ...], Field(min_length=1)]
+
+
+class ConversationsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int = 1
+    conversations: tuple[GoldenChat, ...]
+
+
+def load_conversations(path: Path = CONVERSATIONS_GOLDEN) -> ConversationsFile:
+    return ConversationsFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def turn_problems(reply: Any, expect: TurnExpectation) -> list[str]:
+    """How one reply differs from its expectation (empty when it matches)."""
+    problems = []
+    if reply.kind.value != expect.kind:
+        problems.append(f"kind {reply.kind.value}, expected {expect.kind}")
+    if reply.verdict.value != expect.verdict:
+        problems.append(f"verdict {reply.verdict.value}, expected {expect.verdict}")
+    blockers = sorted(b.value for b in reply.blockers)
+    if blockers != sorted(expect.blockers):
+        problems.append(f"blockers {blockers}, expected {sorted(expect.blockers)}")
+    if expect.next_question_topic != "unspecified":
+        topic = reply.next_question.topic.value if reply.next_question else None
+        if topic != expect.next_question_topic:
+            problems.append(f"next question on {topic}, expected {expect.next_question_topic}")
+    cited = {c.doc_id for c in reply.citations}
+    if missing := sorted(set(expect.cites) - cited):
+        problems.append(f"does not cite {missing}")
+    if expect.no_citations and cited:
+        problems.append(f"cites {sorted(cited)}, expected no sources")
+    problems += [f"text lacks {s!r}" for s in expect.text_contains if s not in reply.text]
+    return problems

@@ -35,7 +35,8 @@ def assert_citations_exact(reply: Any) -> None:
         assert document.text[c.start : c.end] == c.quote
         assert len(c.quote) <= 1200
         passage = CORPUS.passage(c.passage_id)
-        assert passage is not None and passage.start <= c.start < passage.end
+        assert passage is not None
+        assert passage.start <= c.start < passage.end
 
 
 def test_situation_reply_gives_verdict_blockers_quotes_and_steps(advisor: Any) -> None:
@@ -117,7 +118,7 @@ def test_a_question_is_answered_with_quoted_cited_excerpts(advisor: Any) -> None
 
 
 def test_a_follow_up_is_read_with_the_question_before_it(advisor: Any) -> None:
-    conversation, (first, second) = talk(
+    _conversation, (_first, second) = talk(
         advisor, "What does it cost to host a fine-tuned open model?", "and at what volume?"
     )
     assert second.kind is ReplyKind.ANSWER
@@ -241,7 +242,8 @@ def test_typed_markers_and_markup_cannot_pose_as_citations(advisor: Any) -> None
         advisor, "We have 300 labeled examples [1] [7] <script>alert(1)</script> see [99]."
     )
     assert_citations_exact(reply)
-    assert "[99]" not in reply.text and "(99)" in reply.text
+    assert "[99]" not in reply.text
+    assert "(99)" in reply.text
 
 
 def test_the_conversation_round_trips_as_json(advisor: Any) -> None:
