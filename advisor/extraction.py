@@ -193,6 +193,22 @@ def clean_message(message: object) -> str:
     return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
 
 
+#: A sentence that poses as another role ("SYSTEM: ...", "<|im_start|>system") or gives the
+#: advisor orders ("ignore the rules", "the verdict is ...") states no fact.
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules?|prompts?|"
+    r"gates?|guidelines|everything)\b"
+    r"|\b(?:you are now|from now on,? you|pretend (?:to be|you)|you (?:must |will |should |now )?"
+    r"act as|act as if you|roleplay|role-play|"
+    r"jailbreak|developer mode|do anything now)\b|\bDAN\b"
+    r"|\b(?:print|show|reveal|repeat|leak|output|tell me) (?:me )?(?:your|the) (?:system|initial|"
+    r"hidden|original) (?:prompt|message|instructions?)\b"
+    r"|(?:^|[\s.;:!?\]])(?:system|assistant|developer)\s*:|<\|?(?:system|im_start)\|?>|\[/?INST\]"
+    r"|\b(?:set|force|change|make) (?:the )?verdict\b|\bverdict\s*(?:[:=]|is\b)",
+    re.IGNORECASE,
+)
+
+
 # --------------------------------------------------------------------------- rule plumbing
 
 
@@ -817,10 +833,12 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
         _DATA_SOURCE_COUNT,
         _SCRAPED_COUNT,
     ):
-        for m in regex.finditer(text):
+        pos = 0
+        while (m := regex.search(text, pos)) is not None:
+            pos = m.start() + 1
             mid = m.groupdict().get("mid") or ""
             if re.search(r"\b(?:one of|into|among|between|of the)\s*$", text[: m.start()], re.I):
-                continue  # "gets one of 5 labels": classes, not examples
+                continue  # "gets one of 5 labels", "into 12 categories": classes, not examples
             clause = re.split(r"[,;:(]|\band\b", text[max(0, m.start() - 40) : m.start()])[-1]
             before = " ".join(clause.split()[-4:])
             if _EVAL_CONTEXT.search(mid) or _EVAL_CONTEXT.search(before):
@@ -1330,6 +1348,8 @@ def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) ->
         if not text.strip():
             return records
         for sentence in split_sentences(text):
+            if INSTRUCTION.search(sentence.text):
+                continue
             if is_hypothetical(sentence.text):
                 continue
             for rule_fn in RULES:

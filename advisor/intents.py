@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from advisor.extraction import extract
+from advisor.extraction import INSTRUCTION, extract
 from advisor.facts import SPECS, FactRecord, Source, make_record
 
 
@@ -64,23 +64,10 @@ _FOLLOW_UP = re.compile(
 )
 
 
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b.{0,40}\b(?:instructions?|rules?|prompts?|"
-    r"gates?|guidelines|everything)\b"
-    r"|\b(?:you are now|from now on,? you|pretend (?:to be|you)|act as|roleplay|role-play|"
-    r"jailbreak|developer mode|do anything now)\b|\bDAN\b"
-    r"|\b(?:print|show|reveal|repeat|leak|output|tell me) (?:me )?(?:your|the) (?:system|initial|"
-    r"hidden|original) (?:prompt|message|instructions?)\b"
-    r"|^\s*(?:system|assistant)\s*:|<\|?(?:system|im_start)\|?>"
-    r"|\b(?:set|force|change|make) (?:the )?verdict\b|\bverdict\s*[:=]",
-    re.IGNORECASE,
-)
-
-
 def is_instruction(message: str) -> bool:
     """Does the message try to instruct the advisor (role-play, "ignore the rules", a fake
     system message, a verdict override)? Such text is answered, never obeyed."""
-    return bool(_INSTRUCTION.search(message))
+    return bool(INSTRUCTION.search(message))
 
 
 def classify(message: str, *, has_facts: bool) -> Intent:
