@@ -833,9 +833,9 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
         _DATA_SOURCE_COUNT,
         _SCRAPED_COUNT,
     ):
-        pos = 0
-        while (m := regex.search(text, pos)) is not None:
-            pos = m.start() + 1
+        offset = 0
+        while (m := regex.search(text, offset)) is not None:
+            offset = m.start() + 1
             mid = m.groupdict().get("mid") or ""
             if re.search(r"\b(?:one of|into|among|between|of the)\s*$", text[: m.start()], re.I):
                 continue  # "gets one of 5 labels", "into 12 categories": classes, not examples

@@ -73,7 +73,8 @@ def test_malformed_json_is_fed_back_once_then_dropped(make_advisor: Any) -> None
     conversation, (reply,) = run(make_advisor, fake, SITUATION, llm_phrase=False)
     assert len(fake.calls) == 2
     assert "That was not valid" in fake.calls[1].last_user
-    assert reply.notes and "unusable" in reply.notes[0]
+    assert reply.notes
+    assert "unusable" in reply.notes[0]
     assert "rules alone" in reply.notes[0]
     assert reply.verdict is Verdict.NOT_YET  # the rules' facts stand
     assert conversation.ledger.resolve().get("eval_automated") is False
@@ -212,11 +213,15 @@ def test_a_stalled_stream_is_stopped_by_the_deadline() -> None:
 
     fake = ScriptedLLM([ticking])
     model = client(fake)
-    got = []
-    with pytest.raises(LLMTimeout):
+    got: list[str] = []
+
+    def consume() -> None:
         for delta in model.stream([], deadline):
             got.append(delta)
             clock[0] += 0.6
+
+    with pytest.raises(LLMTimeout):
+        consume()
     assert got  # some text arrived before the deadline
 
 
