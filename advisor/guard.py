@@ -12,6 +12,8 @@ with a note). What is rejected:
 * a quotation that is not verbatim in the sources or the user's message;
 * markup, links or images (the UI escapes everything anyway; a model emitting them is off
   the rails);
+* its own instructions repeated back (five words in a row from the system prompt, or the
+  names of the data fields it was given);
 * empty, tiny or letter-less output.
 """
 
@@ -72,8 +74,22 @@ def _normal(text: str) -> str:
     return _SPACE.sub(" ", text.translate(_QUOTE_CHARS)).strip().lower()
 
 
+_WORDS = re.compile(r"[a-z0-9']+")
+_FIELD_NAMES = re.compile(r"\b(?:draft_reply|user_message|next_question|sources|DATA \(JSON)\b")
+
+
+def shingles(text: str, size: int = 5) -> frozenset[tuple[str, ...]]:
+    """Every run of ``size`` consecutive words of ``text`` (lower case)."""
+    words = _WORDS.findall(text.lower())
+    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+
+
 def check_sentence(
-    sentence: str, verdict: Verdict | None, markers: Sequence[int], sources: Sequence[str]
+    sentence: str,
+    verdict: Verdict | None,
+    markers: Sequence[int],
+    sources: Sequence[str],
+    instructions: frozenset[tuple[str, ...]] = frozenset(),
 ) -> None:
     """Raise :class:`GuardRejected` if one sentence of model prose breaks a rule."""
     if _MARKUP.search(sentence):
@@ -95,6 +111,8 @@ def check_sentence(
                     )
         elif _NEGATIVE.search(sentence):
             raise GuardRejected("The model advised against fine-tuning; the verdict is fine_tune.")
+    if _FIELD_NAMES.search(sentence) or shingles(sentence) & instructions:
+        raise GuardRejected("The model repeated its instructions instead of answering.")
     corpus = [_normal(s) for s in sources]
     for quoted in _QUOTED.findall(sentence):
         needle = _normal(quoted).strip(" .,;:")

@@ -195,6 +195,8 @@ def classify(exc: BaseException, where: str) -> LLMError:
         )
     if status is not None:
         return LLMServerError(f"{where} rejected the request (HTTP {status}): {detail}")
+    if isinstance(exc, ValueError) or "ResponseValidation" in name or "Decode" in name:
+        return LLMBadOutput(f"{where} returned a malformed answer ({name}).")
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
         return LLMBadOutput(f"{where} closed the connection mid-answer ({name}).")
     if isinstance(exc, ConnectionError | httpx.ConnectError | httpx.NetworkError) or (

@@ -25,7 +25,7 @@ from advisor.citations import CitedPassage
 from advisor.engine import Verdict
 from advisor.errors import GuardRejected, LLMBadOutput
 from advisor.facts import FACT_NAMES, FACT_SPECS, SPECS, FactRecord, Source, make_record
-from advisor.guard import check_complete, check_sentence, split_complete
+from advisor.guard import check_complete, check_sentence, shingles, split_complete
 from advisor.llm import Deadline, ModelClient
 
 log = logging.getLogger(__name__)
@@ -282,6 +282,7 @@ def phrase_stream(
     """
     markers = [c.marker for c in sources]
     quotable = [c.quote for c in sources] + [c.passage_text for c in sources] + [user_message]
+    instructions = shingles(PHRASE_SYSTEM) - shingles(" ".join(quotable))
     buffer = ""
     released = ""
     for delta in client.stream(messages, deadline):
@@ -290,11 +291,11 @@ def phrase_stream(
             raise GuardRejected("The model's answer ran far past the length asked for.")
         sentences, buffer = split_complete(buffer)
         for sentence in sentences:
-            check_sentence(sentence, verdict, markers, quotable)
+            check_sentence(sentence, verdict, markers, quotable, instructions)
             released += sentence
             yield sentence
     if buffer:
-        check_sentence(buffer, verdict, markers, quotable)
+        check_sentence(buffer, verdict, markers, quotable, instructions)
         released += buffer
         yield buffer
     check_complete(_SPACE.sub(" ", released), markers)

@@ -123,6 +123,8 @@ def test_the_guard_keeps_the_engines_verdict(make_advisor: Any) -> None:
         ("Read more at https://example.com [1].", "markup"),
         ("Zalt says “always fine-tune when volume is above ten thousand calls” [1].", "misquoted"),
         ("You lack an eval harness, so measure quality first.", "cited none"),
+        ("Rules: use only the facts, reasons, steps and sources in the data [1].", "instructions"),
+        ("Here is the draft_reply rewritten [1].", "instructions"),
     ],
 )
 def test_unusable_prose_falls_back_with_a_note(make_advisor: Any, prose: str, why: str) -> None:
