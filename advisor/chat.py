@@ -257,9 +257,9 @@ class Advisor:
         asked = conversation.last_question_asked()
         if asked and asked not in {r.fact for r in records}:
             # A frame sentence is safe only when the message stated nothing else.
-            related = {asked, *RELATED.get(asked, ())}
+            related = self.related_facts(asked)
             frames = all(r.fact in related for r in records)
-            records += read_answer(text, asked, turn, frames=frames)
+            records += read_answer(text, asked, turn, frames=frames, related=related)
         if self.llm is not None and self.llm_extract:
             try:
                 found = extract_with_model(self.llm, text, turn, deadline, records)
@@ -433,6 +433,14 @@ class Advisor:
                 hint='Describe your situation, e.g. "We classify 500k posts a day".',
             )
         return text
+
+    def related_facts(self, fact: str) -> set[str]:
+        """Facts often answered together with ``fact``: those the same gate asks about."""
+        related = {fact, *RELATED.get(fact, ())}
+        for gate in self.rules.gates:
+            if fact in gate.questions:
+                related |= set(gate.questions)
+        return related
 
     def _phrases(self, kind: ReplyKind) -> bool:
         return (

@@ -11,6 +11,7 @@ always the user's own words.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from enum import StrEnum
 
 from advisor.extraction import INSTRUCTION, extract
@@ -165,17 +166,25 @@ _LEADING_AMOUNT = re.compile(
 MAX_FRAMED_WORDS = 12
 
 
-def read_answer(message: str, fact: str, turn: int, *, frames: bool = True) -> list[FactRecord]:
+def read_answer(
+    message: str,
+    fact: str,
+    turn: int,
+    *,
+    frames: bool = True,
+    related: Collection[str] = (),
+) -> list[FactRecord]:
     """Facts from a short answer to the question about ``fact``; empty when it is not one.
 
     ``frames=False`` (the message already stated other facts) reads only a leading yes/no
-    or a choice word: putting a whole statement into a frame could misread it."""
+    or a choice word: putting a whole statement into a frame could misread it. ``related``
+    facts (those the same gate asks about) may be read from the answer too."""
     text = message.strip()
     if not text or len(text.split()) > MAX_ANSWER_WORDS or fact not in SPECS:
         return []
     spec = SPECS[fact]
     note = "answer to the advisor's question"
-    wanted = {fact, *RELATED.get(fact, ())}
+    wanted = {fact, *RELATED.get(fact, ()), *related}
     use_frames = frames and len(text.split()) <= MAX_FRAMED_WORDS
     lead = _LEADING_AMOUNT.match(text)
     candidates = [text.rstrip(".!?")]
