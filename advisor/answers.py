@@ -7,7 +7,8 @@ sentences become excerpts: verbatim spans, widened by a neighbour sentence where
 alone would read out of context ("Expensive." or "Add it to your retrieval store").
 
 The best sentence's score also decides whether the corpus supports an answer at all: below
-:data:`ANSWERABLE_SCORE` the advisor says it does not know, with no sources attached.
+:data:`ANSWERABLE_MEANING` the advisor says the articles do not answer it, with no sources
+attached (naming the nearest section when there is one above :data:`NEARBY_MEANING`).
 The threshold was set on evals/questions.yaml (answerable vs off-topic vs unsupported).
 
 A follow-up ("and for full fine-tuning?") is scored by meaning against the question and, at
@@ -27,10 +28,16 @@ import numpy as np
 from advisor.corpus import Corpus, Passage, sentence_spans
 from advisor.retrieval import SearchHit
 
-#: Below this best-sentence score the corpus is taken not to answer the question.
-ANSWERABLE_SCORE = 0.40
-#: Below this (and above the one before) the answer says it is only the closest passage.
-CONFIDENT_SCORE = 0.50
+#: Below this best cosine similarity (meaning alone: word overlap lifts on-topic questions the
+#: articles do not answer) the corpus is taken not to answer the question; the reply says so
+#: and attaches no source. Set on evals/questions.yaml: at 0.53, 80% of the answerable
+#: questions are answered and 90% of the on-topic questions the articles do not answer are
+#: refused; at 0.45 it is 93% and 40%.
+ANSWERABLE_MEANING = 0.53
+#: A follow-up is scored with the question before it, which dilutes the similarity.
+FOLLOW_UP_MEANING = 0.32
+#: Above this (and below the line) the reply names the nearest section, without quoting it.
+NEARBY_MEANING = 0.40
 #: Weight of the lexical overlap in a sentence's score (the rest is cosine similarity).
 LEXICAL_WEIGHT = 0.45
 #: Weight of the earlier question when scoring a follow-up; a follow-up of two content
@@ -99,14 +106,23 @@ class Answer:
 
     excerpts: tuple[Excerpt, ...]
     best_score: float
+    best_meaning: float = 0.0  # the best cosine similarity alone, no word overlap or prior
+    follow_up: bool = False
+
+    on_subject: bool = True  # a follow-up's own words are mostly the articles' words
 
     @property
     def answerable(self) -> bool:
-        return bool(self.excerpts) and self.best_score >= ANSWERABLE_SCORE
+        if self.follow_up:
+            return (
+                bool(self.excerpts) and self.on_subject and self.best_meaning >= FOLLOW_UP_MEANING
+            )
+        return bool(self.excerpts) and self.best_meaning >= ANSWERABLE_MEANING
 
     @property
-    def confident(self) -> bool:
-        return self.best_score >= CONFIDENT_SCORE
+    def nearby(self) -> bool:
+        """Not an answer, but close enough to point at where the articles come nearest."""
+        return bool(self.excerpts) and self.best_meaning >= NEARBY_MEANING
 
 
 class _Stems:
@@ -131,6 +147,7 @@ class ExcerptPicker:
         self.embed_model = embed_model
         self._stems = _Stems()
         self._sentences: dict[str, tuple[list[tuple[int, int]], np.ndarray, list[set[str]]]] = {}
+        self._vocabulary: set[str] | None = None
 
     def _passage_sentences(
         self, passage: Passage
@@ -182,6 +199,7 @@ class ExcerptPicker:
             )
         total_weight = sum(w for _, w in queries)
         scored: list[tuple[float, int, int, Passage]] = []
+        best_dense = 0.0
         for rank, hit in enumerate(hits):
             spans, vectors, stems = self._passage_sentences(hit.passage)
             if not spans:
@@ -197,6 +215,7 @@ class ExcerptPicker:
             )
             combined = (1 - LEXICAL_WEIGHT) * dense + LEXICAL_WEIGHT * lexical
             prior = RANK_PRIOR * (len(hits) - rank) / len(hits)
+            best_dense = max(best_dense, float(dense.max()))
             for (s, e), score in zip(spans, combined.tolist(), strict=True):
                 scored.append((float(score) + prior, s, e, hit.passage))
         if not scored:
@@ -222,7 +241,22 @@ class ExcerptPicker:
                 continue
             chosen.append(Excerpt(passage, start, end, score))
             taken[passage.passage_id] = taken.get(passage.passage_id, 0) + 1
-        return Answer(tuple(chosen), best)
+        return Answer(
+            tuple(chosen),
+            best,
+            best_dense,
+            follow_up=context is not None,
+            on_subject=self.on_subject(question),
+        )
+
+    def on_subject(self, text: str) -> bool:
+        """Are at least half of the message's content words (stemmed) words the articles use?
+        A follow-up leans on the question before it for meaning, so its own words are what
+        tells "and for full fine-tuning?" from "and the weather tomorrow?"."""
+        if self._vocabulary is None:
+            self._vocabulary = set().union(*(self._stems(d.text) for d in self.corpus.documents))
+        words = self._stems(text)
+        return not words or len(words & self._vocabulary) * 2 >= len(words)
 
     def _widen(self, passage: Passage, start: int, end: int) -> tuple[int, int]:
         """Add the sentence before when this one leans on it, the one after when this one

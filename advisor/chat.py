@@ -157,13 +157,11 @@ class Conversation(BaseModel):
         return reply.next_question.fact
 
     def previous_question(self) -> str | None:
-        """The user's last message that got an answer from the corpus (for follow-ups)."""
-        for i in range(len(self.messages) - 1, 0, -1):
-            message = self.messages[i]
-            if message.reply is not None and message.reply.kind is ReplyKind.ANSWER:
-                asked = self.messages[i - 1]
-                if asked.role is Role.USER:
-                    return asked.text
+        """The question sentences of the user's last message that asked something (for
+        follow-ups): "How many examples for LoRA?" before "and for full fine-tuning?"."""
+        for message in reversed(self.messages):
+            if message.role is Role.USER and (asked := questions_in(message.text)):
+                return asked
         return None
 
 
@@ -465,7 +463,7 @@ class Advisor:
             query = None
             if len(asked.split()) >= MIN_QUESTION_WORDS:
                 answer, query = self.answer(asked)
-                if answer.confident:
+                if answer.answerable:
                     c.answer(answer, a, draft)
             return kind, draft, query
         if intent is Intent.GREETING:
@@ -479,7 +477,7 @@ class Advisor:
             answer, query = self.answer(text, context)
             if answer.answerable:
                 return ReplyKind.ANSWER, c.answer(answer, a), query
-            return ReplyKind.OUT_OF_SCOPE, c.out_of_scope(a), query
+            return ReplyKind.OUT_OF_SCOPE, c.out_of_scope(a, answer), query
         return ReplyKind.NO_FACTS, c.no_facts(a), None
 
     def answer(self, question: str, context: str | None = None) -> tuple[Answer, str]:

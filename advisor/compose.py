@@ -241,12 +241,7 @@ class Composer:
             draft.lines += ["", "On your question, from the guidance articles:"]
             return self._excerpts(draft, answer, a, relate=False)
         draft = self.draft()
-        if answer.confident:
-            draft.lines.append("From the guidance articles:")
-        else:
-            draft.lines.append(
-                "The articles do not answer that exactly; this is the closest they come:"
-            )
+        draft.lines.append("From the guidance articles:")
         return self._excerpts(draft, answer, a, relate=True)
 
     def _excerpts(self, draft: Draft, answer: Answer, a: Assessment, *, relate: bool) -> Draft:
@@ -274,13 +269,26 @@ class Composer:
                 )
         return draft
 
-    def out_of_scope(self, a: Assessment) -> Draft:
+    def out_of_scope(self, a: Assessment, nearest: Answer | None = None) -> Draft:
+        """No answer in the corpus: said plainly, no sources; where the articles come near,
+        the section is named (not quoted) so the user can ask about that instead."""
         draft = self.draft()
         draft.lines.append(
             "The guidance articles I answer from do not cover that, so I won't guess. I can "
             "answer questions about whether and when to fine-tune (data, evals, prompting, "
             "retrieval, cost, latency), and give a verdict on your situation."
         )
+        if nearest is not None and nearest.nearby:
+            sections: list[str] = []
+            for excerpt in nearest.excerpts:
+                where = f"“{excerpt.passage.section}” in {excerpt.passage.title}"
+                if where not in sections:
+                    sections.append(where)
+            draft.lines.append("")
+            draft.lines.append(
+                "The nearest they come is " + "; and ".join(sections[:2]) + ", which does not "
+                "answer it directly."
+            )
         self._nudge(draft, a)
         return draft
 

@@ -32,6 +32,12 @@ _GREETING = re.compile(
     r"(?:\s+(?:there|all|everyone|team|advisor|bot))?\W*$",
     re.IGNORECASE,
 )
+_SMALL_TALK = re.compile(
+    r"^\W*(?:and |so |but )?(?:how are you(?: doing)?(?: today)?|how's it going|what(?:'s| is) up|"
+    r"what(?:'s| is) your name|who are you|what are you|are you (?:a bot|human|an ai|real)|"
+    r"what (?:time|day|date) is it|tell me a joke|how old are you|where are you)\W*$",
+    re.IGNORECASE,
+)
 _THANKS = re.compile(
     r"^\W*(?:(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|cheers|great|perfect|ok(?:ay)?|"
     r"got it|cool|nice|bye|goodbye|see you|understood|makes sense|that helps|"
@@ -78,7 +84,7 @@ def classify(message: str, *, has_facts: bool) -> Intent:
         return Intent.STATEMENT
     if is_instruction(text):
         return Intent.INSTRUCTION
-    if _GREETING.match(text):
+    if _GREETING.match(text) or _SMALL_TALK.match(text):
         return Intent.GREETING
     if _THANKS.match(text):
         return Intent.THANKS

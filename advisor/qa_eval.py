@@ -3,7 +3,9 @@
 For every answerable question (and every follow-up, asked after its first question in the
 same conversation) the reply must be an answer, not a refusal, and its quoted excerpts must
 contain the question's ``must_contain`` spans ("span recall"); off-topic and unsupported
-messages must get no sources. The same numbers set :data:`advisor.answers.ANSWERABLE_SCORE`.
+messages must get no sources. The same numbers set :data:`advisor.answers.ANSWERABLE_MEANING`.
+A question asked inside a situation statement counts as answered when its reply quotes an
+answer below the verdict.
 """
 
 from __future__ import annotations
@@ -69,6 +71,12 @@ class QAScore(BaseModel):
     failures: tuple[dict[str, Any], ...] = ()
 
 
+def _answered(reply: Any) -> bool:
+    from advisor.chat import ReplyKind
+
+    return bool(reply.kind is ReplyKind.ANSWER or "On your question" in reply.text)
+
+
 def _spans_found(reply: Any, spans: tuple[str, ...]) -> int:
     quoted = " ".join(c.quote for c in reply.citations)
     return sum(1 for span in spans if span in quoted)
@@ -76,7 +84,7 @@ def _spans_found(reply: Any, spans: tuple[str, ...]) -> int:
 
 def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAScore:
     """Run every question through ``advisor`` (an :class:`~advisor.chat.Advisor`)."""
-    from advisor.chat import Conversation, ReplyKind
+    from advisor.chat import Conversation
     from advisor.citations import marker_problems
 
     qs = questions or load_questions()
@@ -92,7 +100,7 @@ def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAS
     for q in qs.answerable:
         reply = ask(q.question)
         found = _spans_found(reply, q.must_contain)
-        answered += reply.kind is ReplyKind.ANSWER
+        answered += _answered(reply)
         spans += found
         total_spans += len(q.must_contain)
         doc_hits += any(c.doc_id in q.doc_ids for c in reply.citations)
@@ -102,7 +110,7 @@ def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAS
     for f in qs.follow_ups:
         reply = ask(f.first, f.then)
         found = _spans_found(reply, f.must_contain)
-        f_answered += reply.kind is ReplyKind.ANSWER
+        f_answered += _answered(reply)
         f_spans += found
         f_total += len(f.must_contain)
         if found < len(f.must_contain):

@@ -131,6 +131,22 @@ def test_a_follow_up_is_read_with_the_question_before_it(advisor: Any) -> None:
 
 
 @pytest.mark.parametrize(
+    "follow_up",
+    [
+        "and what about the weather tomorrow?",
+        "what about pizza?",
+        "is that a joke?",
+        "and how are you today?",
+        "what time is it?",
+    ],
+)
+def test_an_off_topic_follow_up_is_refused(advisor: Any, follow_up: str) -> None:
+    _, (_first, reply) = talk(advisor, "How many examples do we need for LoRA?", follow_up)
+    assert reply.kind in (ReplyKind.OUT_OF_SCOPE, ReplyKind.GREETING)
+    assert reply.citations == []
+
+
+@pytest.mark.parametrize(
     "message",
     [
         "What's the weather like in Paris tomorrow?",
