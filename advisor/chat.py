@@ -31,7 +31,7 @@ from advisor.answers import Answer, ExcerptPicker
 from advisor.citations import CitedPassage, marker_problems, renumber
 from advisor.compose import Composer, Draft, FactChange, label
 from advisor.engine import Assessment, GateResult, Question, Verdict, assess
-from advisor.errors import AdvisorError, LLMError, QueryError
+from advisor.errors import LLMError, QueryError
 from advisor.extraction import clean_message, extract
 from advisor.facts import FactLedger, FactRecord, FactValue
 from advisor.intents import (
@@ -282,7 +282,6 @@ class Advisor:
             try:
                 from advisor.llm_tasks import phrase_messages, phrase_stream
 
-                verdict = assessment.verdict if kind is not ReplyKind.ANSWER else None
                 messages = phrase_messages(
                     user_message=text,
                     verdict=assessment.verdict,
@@ -299,7 +298,7 @@ class Advisor:
                     self.llm,
                     messages,
                     deadline,
-                    verdict=verdict or assessment.verdict,
+                    verdict=assessment.verdict,
                     sources=citations,
                     user_message=text,
                 ):
@@ -485,10 +484,7 @@ class Advisor:
         query = f"{context} {question}" if context else question
         if self.search is None or self.picker is None:
             return Answer((), 0.0), query
-        try:
-            hits = self.search(query[:1500], 6)
-        except AdvisorError:
-            raise
+        hits = self.search(query[:1500], 6)
         return self.picker.pick(hits, question, context), query
 
 

@@ -230,7 +230,6 @@ class ModelClient:
     backoff_s: float = 0.5
     max_retry_after_s: float = 20.0
     sleep: Callable[[float], None] = time.sleep
-    attempts_made: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings, llm: LLM | None = None) -> ModelClient | None:
@@ -315,7 +314,6 @@ class ModelClient:
         """One complete answer (retried as a whole); raises :class:`LLMError`."""
         for attempt in self._retrying(deadline):
             with attempt:
-                self.attempts_made += 1
                 try:
                     response = self.llm.chat(
                         list(messages), **self._call_kwargs(deadline), **kwargs
@@ -338,7 +336,6 @@ class ModelClient:
         first: Any = None
         for attempt in self._retrying(deadline):
             with attempt:
-                self.attempts_made += 1
                 try:
                     stream = iter(
                         self.llm.stream_chat(

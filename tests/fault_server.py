@@ -85,7 +85,9 @@ class FaultServer:
                     act = server.script[index]
                 if act.delay_s:
                     time.sleep(act.delay_s)
-                if act.raw_body is not None:
+                if self.path.startswith("/api/chat"):  # Ollama's protocol
+                    self._ollama(act, bool(body.get("stream")))
+                elif act.raw_body is not None:
                     self._send(act.status, act.raw_body, {"Content-Type": "application/json"})
                 elif act.status != 200:
                     error = {"error": {"message": f"scripted {act.status}", "type": "test"}}
@@ -104,6 +106,39 @@ class FaultServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _ollama(self, act: Act, stream: bool) -> None:
+                if act.status != 200:
+                    error = json.dumps({"error": f"scripted {act.status}"}).encode()
+                    self._send(act.status, error, {"Content-Type": "application/json"})
+                    return
+
+                def line(content: str, done: bool) -> bytes:
+                    message = {"role": "assistant", "content": content}
+                    return (
+                        json.dumps(
+                            {"model": "fault-server", "message": message, "done": done}
+                        ).encode()
+                        + b"\n"
+                    )
+
+                if not stream:
+                    self._send(200, line(act.text, True), {"Content-Type": "application/json"})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                pieces = [line(w + " ", False) for w in act.text.split(" ")] + [line("", True)]
+                for n, piece in enumerate(pieces):
+                    if act.cut_after_chunks is not None and n >= act.cut_after_chunks:
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self.close_connection = True
+                        return
+                    self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
 
             def _stream(self, act: Act) -> None:
                 self.send_response(200)
@@ -129,8 +164,12 @@ class FaultServer:
 
     @property
     def url(self) -> str:
+        return f"{self.root}/v1"
+
+    @property
+    def root(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host}:{port}"
 
     def __enter__(self) -> FaultServer:
         self._thread.start()

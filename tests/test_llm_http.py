@@ -191,3 +191,48 @@ def test_a_cut_stream_through_the_advisor_keeps_the_conversation(make_advisor: A
     assert any("mid-answer" in n for n in reply.notes)
     assert len(conversation.messages) == 2
     assert server.requests[1]["stream"] is True
+
+
+def ollama(url: str, attempts: int = 2) -> ModelClient:
+    settings = load_settings(
+        llm_provider="ollama",
+        llm_model="fault-server",
+        llm_base_url=url,
+        llm_timeout_s=0.5,
+        llm_max_attempts=attempts,
+        llm_backoff_s=0.05,
+    )
+    client = ModelClient.from_settings(settings)
+    assert client is not None
+    client.sleep = Sleeps()
+    return client
+
+
+def test_ollama_answers_streams_and_gets_the_schema() -> None:
+    from llama_index.core.llms import ChatMessage
+
+    with FaultServer(Act(text="one two three")) as server:
+        client = ollama(server.root)
+        messages = [ChatMessage(role="user", content="x")]
+        assert client.chat(messages, Deadline(10), **client.structured_kwargs({"type": "object"}))
+        assert server.requests[0]["format"] == {"type": "object"}
+        deltas = list(client.stream(messages, Deadline(10)))
+        assert "".join(deltas).split() == ["one", "two", "three"]
+
+
+def test_ollama_faults_are_classified() -> None:
+    from llama_index.core.llms import ChatMessage
+
+    messages = [ChatMessage(role="user", content="x")]
+    with FaultServer(Act(status=500)) as server:
+        with pytest.raises(LLMServerError):
+            ollama(server.root).chat(messages, Deadline(10))
+        assert len(server.requests) == 2
+    with FaultServer(Act(delay_s=1.5)) as server, pytest.raises(LLMTimeout):
+        ollama(server.root, attempts=1).chat(messages, Deadline(10))
+    with pytest.raises(LLMUnavailable):
+        ollama(f"http://127.0.0.1:{free_port()}", attempts=1).chat(messages, Deadline(10))
+    with FaultServer(Act(text="a b c d e f", cut_after_chunks=2)) as server:
+        client = ollama(server.root)
+        with pytest.raises(LLMBadOutput):
+            list(client.stream(messages, Deadline(10)))
