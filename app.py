@@ -1,50 +1,279 @@
-"""Fine-Tune Advisor — Streamlit shell (placeholder: cited search over the corpus).
+"""Fine-Tune Advisor — the Streamlit shell.
 
-The shell stays thin: one package call per user action. The full chat app comes later.
+Thin on purpose: every user action is one call into ``advisor.service.ChatService``; this file
+only lays out what those calls return. Everything users, documents or a model wrote is shown
+through ``safe_markdown`` (escaped, inert) or ``st.text``; no HTML from content is rendered.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from advisor.deps import AdvisorDeps, build_deps
-from advisor.errors import describe
+from advisor.chat import Conversation, Reply, Role
+from advisor.compose import VERDICT_WORDS, label
+from advisor.engine import Assessment, Outcome, Verdict
+from advisor.errors import AdvisorError, describe
+from advisor.facts import SPECS
+from advisor.report import format_value
+from advisor.service import ChatService, build_service, safe_markdown
 
-st.set_page_config(page_title="Fine-Tune Advisor", page_icon="🧭", layout="centered")
+st.set_page_config(page_title="Fine-Tune Advisor", page_icon="🧭", layout="wide")
+
+EXAMPLES = (
+    "We classify 500k support tickets a day into 12 fixed categories with GPT-4o. "
+    "No eval set yet; we have about 700 labeled examples.",
+    "Our assistant should answer questions from our 300-page policy manual, which changes "
+    "every month. Should we fine-tune it so it knows the policies?",
+    "We route 2M requests a month into 15 intents, unchanged for two years. Three weeks of "
+    "prompt work with few-shot examples, an automated eval at 82% against a 95% target, and "
+    "4,000 reviewed labeled examples.",
+)
+BADGE = {
+    Verdict.FINE_TUNE: ("✅", "green"),
+    Verdict.NOT_YET: ("⛔", "red"),
+    Verdict.NEED_MORE_INFO: ("❔", "orange"),
+}
+MARK = {Outcome.PASS: "✅ pass", Outcome.FAIL: "❌ fail", Outcome.UNKNOWN: "❔ unknown"}
 
 
 @st.cache_resource(show_spinner="Loading the guidance corpus and its index…")
-def deps() -> AdvisorDeps:
-    return build_deps()
+def service() -> ChatService:
+    return build_service()
 
 
-st.title("Fine-Tune Advisor")
-st.caption(
-    "Should we fine-tune a model? Search the guidance articles; every answer is a verbatim, "
-    "cited passage."
-)
+def owner_token() -> str:
+    """This browser session's owner id, kept in the URL so a reload keeps the conversations."""
+    from advisor.conversations import new_owner_token
+
+    token = st.query_params.get("session")
+    if not token or len(token) < 16:
+        token = new_owner_token()
+        st.query_params["session"] = token
+    return token
+
+
+def show_error(exc: BaseException) -> None:
+    st.error(describe(exc))
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def render_reply(reply: Reply) -> None:
+    st.markdown(safe_markdown(reply.text))
+    for note in reply.notes:
+        st.caption(safe_markdown(note))
+    if reply.citations:
+        with st.expander(f"Sources ({len(reply.citations)})"):
+            for c in reply.citations:
+                st.markdown(
+                    f"**[{c.marker}] {safe_markdown(c.title)}** — {safe_markdown(c.section)}"
+                )
+                st.markdown("> " + safe_markdown(c.quote).replace("  \n", "  \n> "))
+                st.link_button(
+                    "Open in the article",
+                    f"?session={st.query_params.get('session', '')}&view=doc&doc={c.doc_id}"
+                    f"&start={c.start}&end={c.end}",
+                )
+
+
+def render_verdict(assessment: Assessment) -> None:
+    icon, colour = BADGE[assessment.verdict]
+    st.markdown(f"### :{colour}-background[{icon} {VERDICT_WORDS[assessment.verdict]}]")
+    if assessment.blockers:
+        st.caption("Blockers: " + ", ".join(t.value for t in assessment.blockers))
+    for gate in assessment.gates:
+        with st.expander(f"{MARK[gate.outcome]} · {gate.title}"):
+            st.markdown(safe_markdown(gate.explanation))
+            for use in gate.deciding:
+                shown = format_value(use.fact, use.value)
+                where = f"turn {use.turn}, {use.source}" if use.source != "derived" else "derived"
+                detail = use.quote or use.explanation
+                st.markdown(
+                    f"- {safe_markdown(label(use.fact))}: **{safe_markdown(shown)}** ({where})"
+                    + (f" — {safe_markdown(detail)}" if detail else "")
+                )
+            st.markdown("> " + safe_markdown(f"“{gate.citations[0].quote}”"))
+    with st.expander("Each article's own framework"):
+        for view in assessment.views:
+            st.markdown(f"**{safe_markdown(view.title)}**: {VERDICT_WORDS[view.verdict]}")
+
+
+def render_facts(svc: ChatService, owner: str, conversation: Conversation) -> None:
+    facts = conversation.ledger.resolve()
+    st.markdown("#### Facts")
+    if not facts.records:
+        st.caption("No facts yet: describe your situation.")
+    for name, record in facts.records.items():
+        where = f"turn {record.turn}, {record.source.value}"
+        quote = f" — “{record.quote}”" if record.quote else ""
+        st.markdown(
+            f"- {safe_markdown(label(name))}: **{safe_markdown(format_value(name, record.value))}**"
+            f" ({where}){safe_markdown(quote)}"
+        )
+    with st.form("correct", clear_on_submit=True):
+        fact = st.selectbox("Correct a fact", list(SPECS), format_func=label, key="fact_name")
+        raw = st.text_input("Value (yes/no, a number, or a choice)", key="fact_value")
+        if st.form_submit_button("Set"):
+            from advisor.cli import parse_value
+
+            try:
+                svc.correct(owner, conversation, fact, parse_value(fact, raw))
+                st.rerun()
+            except AdvisorError as exc:
+                show_error(exc)
+
+
+def render_exports(svc: ChatService, conversation: Conversation) -> None:
+    if not conversation.messages:
+        return
+    st.markdown("#### Export")
+    try:
+        files = svc.exports(conversation)
+    except Exception as exc:
+        show_error(exc)
+        return
+    stem = "fine-tune-advisor-" + conversation.id[:8]
+    cols = st.columns(3)
+    cols[0].download_button("Markdown", files["md"], f"{stem}.md", "text/markdown")
+    cols[1].download_button("JSON", files["json"], f"{stem}.json", "application/json")
+    cols[2].download_button("PDF", files["pdf"], f"{stem}.pdf", "application/pdf")
+
+
+def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> None:
+    with st.sidebar:
+        st.markdown("## 🧭 Fine-Tune Advisor")
+        if st.button("➕ New conversation", use_container_width=True):
+            st.query_params.pop("c", None)
+            st.session_state.pop("conversation", None)
+            st.rerun()
+        st.markdown("#### Conversations")
+        for item in svc.conversations(owner):
+            current = item.id == conversation.id
+            label_text = ("▶ " if current else "") + item.title
+            if st.button(label_text, key=f"open-{item.id}", use_container_width=True):
+                st.query_params["c"] = item.id
+                st.session_state.pop("conversation", None)
+                st.rerun()
+        if conversation.messages:
+            with st.expander("Rename or delete this conversation"):
+                title = st.text_input("Title", value=conversation.title, key="rename")
+                if st.button("Rename") and title:
+                    try:
+                        svc.rename(owner, conversation.id, title)
+                        st.session_state.pop("conversation", None)
+                        st.rerun()
+                    except AdvisorError as exc:
+                        show_error(exc)
+                if st.button("Delete", type="primary"):
+                    svc.delete(owner, conversation.id)
+                    st.query_params.pop("c", None)
+                    st.session_state.pop("conversation", None)
+                    st.rerun()
+
+
+def render_document(svc: ChatService) -> None:
+    """The corpus viewer: an article with the cited span highlighted."""
+    doc = svc.corpus.document(st.query_params.get("doc", ""))
+    if doc is None:
+        st.error("That article is not in the corpus.")
+        return
+    try:
+        start = int(st.query_params.get("start", "0"))
+        end = int(st.query_params.get("end", "0"))
+    except ValueError:
+        start = end = 0
+    st.link_button("← Back to the conversation", f"?session={st.query_params.get('session', '')}")
+    st.markdown(f"## {safe_markdown(doc.title)}")
+    st.caption(safe_markdown(f"{doc.author or ''} · source: {doc.source}"))
+    text = doc.text
+    before, span, after = text[:start], text[start:end], text[end:]
+    from html import escape
+
+    html = (
+        '<div style="white-space: pre-wrap; font-family: inherit; line-height: 1.5">'
+        + escape(before)
+        + '<mark id="cited" style="background: #ffe58a">'
+        + escape(span)
+        + "</mark>"
+        + escape(after)
+        + "</div>"
+    )
+    st.html(html)
+    st.components.v1.html(
+        "<script>const m = window.parent.document.getElementById('cited');"
+        "if (m) { m.scrollIntoView({block: 'center'}); }</script>",
+        height=0,
+    )
+
+
+# --------------------------------------------------------------------------- page
 
 try:
-    advisor = deps()
+    svc = service()
 except Exception as exc:
-    st.error(describe(exc))
+    show_error(exc)
     st.stop()
 
-if advisor.index_report.repaired:
-    st.warning(advisor.index_report.repaired)
-for problem in advisor.index_report.problems:
-    st.text(f"Skipped {problem}")
+owner = owner_token()
+if st.query_params.get("view") == "doc":
+    render_document(svc)
+    st.stop()
 
-query = st.text_input("Ask the corpus", placeholder="How many labeled examples do we need?")
-if query:
-    try:
-        hits = advisor.retriever.search(query, k=5)
-    except Exception as exc:
-        st.error(describe(exc))
-    else:
-        for hit in hits:
-            p = hit.passage
-            with st.container(border=True):
-                # Corpus text is untrusted: st.text renders it literally (no Markdown, no HTML).
-                st.text(f"[{hit.rank}] {p.title} — {p.section}")
-                st.text(p.text)
+conversation: Conversation = st.session_state.get("conversation") or svc.open(
+    owner, st.query_params.get("c")
+)
+st.session_state["conversation"] = conversation
+render_sidebar(svc, owner, conversation)
+
+chat_col, side_col = st.columns([3, 2], gap="large")
+assessment = svc.assess(conversation)
+
+with chat_col:
+    st.title("Should we fine-tune?")
+    if not conversation.messages:
+        st.markdown(
+            "Describe your situation: the task, its volume, how you measure quality and "
+            "what data you have. I check it against the decision gates of five guidance "
+            "articles and quote the passages I rely on. Or try an example:"
+        )
+        for i, example in enumerate(EXAMPLES):
+            if st.button(example, key=f"example-{i}", use_container_width=True):
+                st.session_state["pending"] = example
+                st.rerun()
+    for message in conversation.messages:
+        role = "user" if message.role in (Role.USER, Role.CORRECTION) else "assistant"
+        with st.chat_message(role):
+            if message.reply is not None:
+                render_reply(message.reply)
+            else:
+                st.markdown(safe_markdown(message.text))
+
+    # A message is taken in one run and answered in the next, with the input disabled
+    # meanwhile: no interleaved or duplicated turns.
+    pending = st.session_state.get("pending")
+    typed = st.chat_input("Describe your situation or ask a question", disabled=bool(pending))
+    if typed:
+        st.session_state["pending"] = typed
+        st.rerun()
+    if pending:
+        st.session_state.pop("pending", None)
+        with st.chat_message("user"):
+            st.markdown(safe_markdown(pending))
+        with st.chat_message("assistant"):
+            box = st.empty()
+            streamed = ""
+            try:
+                for event in svc.stream(owner, conversation, pending):
+                    if not isinstance(event, Reply) and svc.advisor.llm is not None:
+                        streamed += event
+                        box.markdown(safe_markdown(streamed))
+                st.query_params["c"] = conversation.id
+                st.rerun()
+            except AdvisorError as exc:
+                show_error(exc)
+
+with side_col:
+    render_verdict(assessment)
+    render_facts(svc, owner, conversation)
+    render_exports(svc, conversation)
