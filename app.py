@@ -37,8 +37,13 @@ MARK = {Outcome.PASS: "✅ pass", Outcome.FAIL: "❌ fail", Outcome.UNKNOWN: "�
 
 
 @st.cache_resource(show_spinner="Loading the guidance corpus and its index…")
+def services() -> dict[str, ChatService]:
+    """The one service of this server process (swapped when documents are re-indexed)."""
+    return {"current": build_service()}
+
+
 def service() -> ChatService:
-    return build_service()
+    return services()["current"]
 
 
 def owner_token() -> str:
@@ -111,6 +116,15 @@ def render_facts(svc: ChatService, owner: str, conversation: Conversation) -> No
             f"- {safe_markdown(label(name))}: **{safe_markdown(format_value(name, record.value))}**"
             f" ({where}){safe_markdown(quote)}"
         )
+    unconfirmed = [n for n, r in facts.records.items() if r.source.value != "user"]
+    if unconfirmed:
+        with st.form("confirm", clear_on_submit=True):
+            chosen = st.selectbox(
+                "Confirm a fact as read", unconfirmed, format_func=label, key="confirm_name"
+            )
+            if st.form_submit_button("Confirm"):
+                svc.correct(owner, conversation, chosen, facts.records[chosen].value)
+                st.rerun()
     with st.form("correct", clear_on_submit=True):
         fact = st.selectbox("Correct a fact", list(SPECS), format_func=label, key="fact_name")
         raw = st.text_input("Value (yes/no, a number, or a choice)", key="fact_value")
@@ -155,6 +169,17 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
                 st.query_params["c"] = item.id
                 st.session_state.pop("conversation", None)
                 st.rerun()
+        with st.expander("Import a JSON export"):
+            imported = st.file_uploader("Conversation export (.json)", type=["json"], key="imp")
+            if imported is not None and st.button("Import"):
+                try:
+                    restored = svc.import_export(owner, imported.getvalue())
+                    st.query_params["c"] = restored.id
+                    st.session_state.pop("conversation", None)
+                    st.rerun()
+                except AdvisorError as exc:
+                    show_error(exc)
+        st.link_button("Documents and settings", f"?session={owner}&view=settings")
         if conversation.messages:
             with st.expander("Rename or delete this conversation"):
                 title = st.text_input("Title", value=conversation.title, key="rename")
@@ -170,6 +195,60 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
                     st.query_params.pop("c", None)
                     st.session_state.pop("conversation", None)
                     st.rerun()
+
+
+def render_settings(svc: ChatService) -> None:
+    """Documents, the index and the language model."""
+    session = st.query_params.get("session", "")
+    st.link_button("← Back to the conversation", f"?session={session}")
+    st.title("Documents and settings")
+
+    st.markdown("#### Guidance documents")
+    status = svc.index_status()
+    st.markdown(
+        f"{status['documents']} documents, {status['passages']} passages indexed "
+        f"(corpus {status['corpus_version']}; store {safe_markdown(str(status['location']))})."
+    )
+    for problem in status["skipped"]:
+        st.warning(f"Skipped {problem}")
+    mine = svc.user_documents()
+    if mine:
+        st.markdown("Documents you added: " + ", ".join(safe_markdown(d.title) for d in mine))
+    upload = st.file_uploader(
+        "Add a guidance document (.md or .txt, up to 1 MB)",
+        type=["md", "markdown", "txt"],
+        key="upload",
+    )
+    if upload is not None and st.button("Add to the corpus"):
+        bar = st.progress(0.0, text="Checking the document…")
+
+        def progress(done: int, total: int, stage: str) -> None:
+            bar.progress(done / max(total, 1), text=f"{stage.capitalize()}: {done} of {total}")
+
+        try:
+            services()["current"] = svc.add_document(upload.name, upload.getvalue(), progress)
+            bar.progress(1.0, text="Indexed.")
+            st.success(f"Added {upload.name}; it is searched and cited from now on.")
+        except AdvisorError as exc:
+            bar.empty()
+            show_error(exc)
+    if st.button("Rebuild the index"):
+        bar = st.progress(0.0, text="Rebuilding the index…")
+
+        def rebuild_progress(done: int, total: int, stage: str) -> None:
+            bar.progress(done / max(total, 1), text=f"{stage.capitalize()}: {done} of {total}")
+
+        try:
+            services()["current"] = svc.reindex(rebuild=True, progress=rebuild_progress)
+            bar.progress(1.0, text="Rebuilt.")
+        except AdvisorError as exc:
+            show_error(exc)
+
+    st.markdown("#### Language model")
+    name, state = svc.llm_status()
+    st.markdown(safe_markdown(f"{name}: {state}" if name else state))
+    if name and st.button("Check that it answers"):
+        st.info(safe_markdown(svc.check_llm()))
 
 
 def render_document(svc: ChatService) -> None:
@@ -218,6 +297,9 @@ except Exception as exc:
 owner = owner_token()
 if st.query_params.get("view") == "doc":
     render_document(svc)
+    st.stop()
+if st.query_params.get("view") == "settings":
+    render_settings(svc)
     st.stop()
 
 conversation: Conversation = st.session_state.get("conversation") or svc.open(

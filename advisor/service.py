@@ -7,14 +7,29 @@ reads or changes another's conversations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from advisor.chat import Advisor, Conversation, Reply
 from advisor.conversations import ConversationStore, ConversationSummary
+from advisor.corpus import (
+    CORPUS_SUFFIXES,
+    Document,
+    DocumentError,
+    decode_document_bytes,
+    document_from_text,
+    slugify,
+)
 from advisor.engine import Assessment
+from advisor.errors import AdvisorError, QueryError, describe
 from advisor.export import export_all, import_json
+
+#: Uploaded guidance documents are refused above this size.
+MAX_UPLOAD_BYTES = 1024 * 1024
+Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -24,11 +39,106 @@ class ChatService:
     advisor: Advisor
     store: ConversationStore
     corpus: Any
+    deps: Any = None  # AdvisorDeps, when the service can re-index (the app; not all tests)
 
     @classmethod
     def from_deps(cls, deps: Any) -> ChatService:
         store = ConversationStore(deps.settings.data_dir / "conversations.sqlite3")
-        return cls(Advisor.from_deps(deps), store, deps.corpus)
+        return cls(Advisor.from_deps(deps), store, deps.corpus, deps)
+
+    # ------------------------------------------------------------------ documents and index
+
+    def index_status(self) -> dict[str, Any]:
+        report = self.deps.index_report if self.deps is not None else None
+        return {
+            "documents": len(self.corpus.documents),
+            "passages": len(self.corpus.passages),
+            "corpus_version": self.corpus.version,
+            "location": self.deps.store.location if self.deps is not None else "",
+            "collection": report.collection if report else "",
+            "skipped": list(report.problems) if report else [],
+            "repaired": report.repaired if report else None,
+        }
+
+    def user_documents(self) -> list[Document]:
+        if self.deps is None:
+            return []
+        folder = self.deps.settings.user_documents_dir.resolve()
+        return [d for d in self.corpus.documents if folder in d.path.resolve().parents]
+
+    def check_upload(self, filename: str, raw: bytes) -> tuple[Path, Document]:
+        """Where an uploaded document would be saved, and what it parses to; raises
+        :class:`QueryError` saying what is wrong with it."""
+        if self.deps is None:
+            raise AdvisorError("This advisor cannot take new documents.")
+        name = Path(filename or "document").name
+        suffix = Path(name).suffix.lower()
+        if suffix == ".pdf":
+            raise QueryError(
+                f"{name}: PDF files are not accepted.",
+                hint="Save the article as .md or .txt (copy its text) and upload that.",
+            )
+        if suffix not in CORPUS_SUFFIXES:
+            raise QueryError(f"{name}: only Markdown (.md) and text (.txt) files are accepted.")
+        if len(raw) > MAX_UPLOAD_BYTES:
+            raise QueryError(
+                f"{name} is {len(raw) / 1_048_576:.1f} MB; the limit is "
+                f"{MAX_UPLOAD_BYTES // 1_048_576} MB.",
+                hint="Split it into smaller documents.",
+            )
+        target = self.deps.settings.user_documents_dir / f"{slugify(Path(name).stem)}{suffix}"
+        try:
+            text = decode_document_bytes(raw)
+            document = document_from_text(
+                text, path=target, target_chars=self.deps.settings.passage_target_chars
+            )
+        except DocumentError as exc:
+            raise QueryError(f"{name} {exc}") from exc
+        clash = self.corpus.document(document.doc_id)
+        if clash is not None and clash.path.resolve() != target.resolve():
+            raise QueryError(
+                f"{name}: its id '{document.doc_id}' is already used by {clash.title}.",
+                hint="Rename the file, or give it another 'id:' in its front matter.",
+            )
+        return target, document
+
+    def add_document(
+        self, filename: str, raw: bytes, progress: Progress | None = None
+    ) -> ChatService:
+        """Save an uploaded guidance document and index it; returns the service over the new
+        corpus. Nothing is written when the document is refused."""
+        target, _ = self.check_upload(filename, raw)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.upload")
+        tmp.write_bytes(raw)
+        os.replace(tmp, target)
+        return self.reindex(progress=progress)
+
+    def reindex(self, *, rebuild: bool = False, progress: Progress | None = None) -> ChatService:
+        """Bring the index in step with the corpus folders (or rebuild it)."""
+        from advisor.deps import build_deps
+
+        if self.deps is None:
+            raise AdvisorError("This advisor cannot re-index.")
+        deps = build_deps(self.deps.settings, rebuild=rebuild, progress=progress)
+        return ChatService(
+            Advisor.from_deps(deps, llm=self.advisor.llm), self.store, deps.corpus, deps
+        )
+
+    def llm_status(self) -> tuple[str | None, str]:
+        """Which model is configured (``None``: none) and, when asked, whether it answers."""
+        if self.advisor.llm is None:
+            return None, "No language model is configured: replies are the advisor's own."
+        return self.advisor.llm.name, "configured"
+
+    def check_llm(self) -> str:
+        if self.advisor.llm is None:
+            return "No language model is configured."
+        try:
+            answer = self.advisor.llm.ping()
+        except AdvisorError as exc:
+            return f"It does not answer: {describe(exc)}"
+        return f"It answers ({answer!r})."
 
     def conversations(self, owner: str) -> list[ConversationSummary]:
         return self.store.list(owner)
