@@ -1,0 +1,197 @@
+"""The app in a real browser: `streamlit run app.py` on a free loopback port, driven by
+Playwright in Debian's chromium (headless, no sandbox, background networking off).
+
+Artifacts (a screenshot of the finished conversation, the downloaded export) are written to
+test-artifacts/. In CI (CI=true) a missing chromium or playwright fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fault_server import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+SITUATION = (
+    "We classify 500k support tickets a day into 12 categories. No eval set yet, we eyeball "
+    "outputs. We have about 700 labeled rows."
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is missing; .ci/run installs it")
+    pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if importlib.util.find_spec("playwright") is None:
+        _missing("playwright")
+    if not Path(CHROMIUM).exists():
+        _missing("Debian's chromium")
+    port = free_port()
+    data = tmp_path_factory.mktemp("browser-data")
+    log = data / "streamlit.log"
+    env = {
+        **os.environ,
+        "ADVISOR_DATA_DIR": str(data),
+        "ADVISOR_LLM_PROVIDER": "none",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        started = time.monotonic()
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - started > 90:
+                pytest.fail(f"streamlit did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(app_url: str) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+def open_chat(browser: Any, app_url: str) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(app_url, timeout=180_000)
+    page.get_by_placeholder("Describe your situation or ask a question").wait_for(timeout=180_000)
+    return context, page
+
+
+def send(page: Any, message: str) -> None:
+    box = page.get_by_placeholder("Describe your situation or ask a question")
+    box.fill(message)
+    box.press("Enter")
+
+
+def test_a_conversation_in_a_real_browser(browser: Any, app_url: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    context, page = open_chat(browser, app_url)
+    send(page, SITUATION)
+    page.get_by_text("Verdict: NOT YET").first.wait_for(timeout=120_000)
+    assert page.get_by_text("⛔ NOT YET").first.is_visible()
+    # a source under the answer, and the corpus viewer opened from it
+    page.get_by_text("Sources (").first.click()
+    quote = "Do you have an eval harness with a baseline score?"
+    assert page.get_by_text(quote).first.is_visible()
+    with context.expect_page() as opened:
+        page.get_by_text("Open in the article").first.click()
+    viewer = opened.value
+    viewer.wait_for_load_state()
+    mark = viewer.locator("mark#cited")
+    mark.wait_for(timeout=60_000)
+    assert quote in mark.inner_text()
+    viewer.close()
+    # the Markdown export, downloaded for real
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Markdown").click()
+    exported = ARTIFACTS / "conversation-export.md"
+    download.value.save_as(exported)
+    text = exported.read_text(encoding="utf-8")
+    assert "**Verdict: NOT YET**" in text
+    assert "## Gate trace" in text
+    assert "Do you have an eval harness with a baseline score" in text
+    page.screenshot(path=str(ARTIFACTS / "conversation.png"), full_page=True)
+    context.close()
+
+
+def test_markup_in_a_message_renders_as_text(browser: Any, app_url: str) -> None:
+    context, page = open_chat(browser, app_url)
+    hostile = (
+        "We have 300 labeled examples <script>window.__pwned = 1</script> "
+        '<img src="x" onerror="window.__pwned = 2">'
+    )
+    send(page, hostile)
+    page.get_by_text("Verdict: NOT YET").first.wait_for(timeout=120_000)
+    assert page.get_by_text("<script>window.__pwned = 1</script>", exact=False).first.is_visible()
+    assert page.evaluate("window.__pwned") is None
+    scripts = page.evaluate(
+        "Array.from(document.querySelectorAll('script')).filter(s => "
+        "s.textContent.includes('__pwned')).length"
+    )
+    assert scripts == 0
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    context.close()
+
+
+def test_two_browser_sessions_do_not_see_each_other(browser: Any, app_url: str) -> None:
+    first, page_a = open_chat(browser, app_url)
+    second, page_b = open_chat(browser, app_url)
+    send(page_a, "Alpha team: we have 111 labeled examples.")
+    send(page_b, "Bravo team: we have 222 labeled examples.")
+    page_a.get_by_text("Verdict:").first.wait_for(timeout=120_000)
+    page_b.get_by_text("Verdict:").first.wait_for(timeout=120_000)
+    page_a.reload()
+    page_b.reload()
+    page_a.get_by_role("button", name="Alpha team", exact=False).first.wait_for(timeout=60_000)
+    page_b.get_by_role("button", name="Bravo team", exact=False).first.wait_for(timeout=60_000)
+    assert page_a.get_by_text("Bravo team").count() == 0
+    assert page_b.get_by_text("Alpha team").count() == 0
+    first.close()
+    second.close()
