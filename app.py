@@ -7,6 +7,8 @@ through ``safe_markdown`` (escaped, inert) or ``st.text``; no HTML from content 
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from advisor.chat import Conversation, Reply, Role
@@ -28,6 +30,7 @@ EXAMPLES = (
     "prompt work with few-shot examples, an automated eval at 82% against a 95% target, and "
     "4,000 reviewed labeled examples.",
 )
+ECHO_WINDOW_S = 3.0
 BADGE = {
     Verdict.FINE_TUNE: ("✅", "green"),
     Verdict.NOT_YET: ("⛔", "red"),
@@ -55,6 +58,18 @@ def owner_token() -> str:
         token = new_owner_token()
         st.query_params["session"] = token
     return token
+
+
+def is_echo(conversation: Conversation, message: str) -> bool:
+    """Was ``message`` the last thing answered, moments ago? Streamlit replays a chat
+    submission into the next run when a run is interrupted; answering it twice would
+    duplicate the turn."""
+    from datetime import UTC, datetime
+
+    last = next((m for m in reversed(conversation.messages) if m.role is Role.USER), None)
+    if last is None or last.text.strip() != message.strip():
+        return False
+    return (datetime.now(UTC) - last.at).total_seconds() < ECHO_WINDOW_S
 
 
 def show_error(exc: BaseException) -> None:
@@ -321,7 +336,7 @@ with chat_col:
         )
         for i, example in enumerate(EXAMPLES):
             if st.button(example, key=f"example-{i}", use_container_width=True):
-                st.session_state["pending"] = example
+                st.session_state.setdefault("queue", []).append(example)
                 st.rerun()
     for message in conversation.messages:
         role = "user" if message.role in (Role.USER, Role.CORRECTION) else "assistant"
@@ -331,29 +346,38 @@ with chat_col:
             else:
                 st.markdown(safe_markdown(message.text))
 
-    # A message is taken in one run and answered in the next, with the input disabled
-    # meanwhile: no interleaved or duplicated turns.
-    pending = st.session_state.get("pending")
-    typed = st.chat_input("Describe your situation or ask a question", disabled=bool(pending))
-    if typed:
-        st.session_state["pending"] = typed
+    # Messages queue: one is answered per run, in order, with the input disabled meanwhile.
+    # A message leaves the queue only once its turn is complete (saved), and no Streamlit
+    # call sits between the two, so an interrupted run neither loses nor repeats a turn.
+    queue: list[str] = st.session_state.setdefault("queue", [])
+    typed = st.chat_input("Describe your situation or ask a question", disabled=bool(queue))
+    last = st.session_state.get("last_typed", ("", 0.0))
+    # Streamlit can deliver one submission to two runs when a second arrives mid-run; the
+    # same text again within a few seconds is that echo, not a new message.
+    if typed and not (typed == last[0] and time.monotonic() - last[1] < ECHO_WINDOW_S):
+        st.session_state["last_typed"] = (typed, time.monotonic())
+        queue.append(typed)
+    if queue and is_echo(conversation, queue[0]):
+        queue.pop(0)  # already answered: a replayed submission
         st.rerun()
-    if pending:
-        st.session_state.pop("pending", None)
+    if queue:
         with st.chat_message("user"):
-            st.markdown(safe_markdown(pending))
+            st.markdown(safe_markdown(queue[0]))
         with st.chat_message("assistant"):
             box = st.empty()
             streamed = ""
             try:
-                for event in svc.stream(owner, conversation, pending):
+                for event in svc.stream(owner, conversation, queue[0]):
                     if not isinstance(event, Reply) and svc.advisor.llm is not None:
                         streamed += event
                         box.markdown(safe_markdown(streamed))
+            except AdvisorError as exc:
+                queue.pop(0)
+                show_error(exc)
+            else:
+                queue.pop(0)
                 st.query_params["c"] = conversation.id
                 st.rerun()
-            except AdvisorError as exc:
-                show_error(exc)
 
 with side_col:
     render_verdict(assessment)

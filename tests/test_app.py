@@ -135,3 +135,42 @@ def test_hostile_text_is_rendered_inert(service: ChatService) -> None:
     assert "<script>" not in text
     assert "&lt;script&gt;" in text
     assert "\\[click\\]\\(javascript:alert\\(1\\)\\)" in text
+
+
+def test_rename_and_delete_from_the_sidebar(service: ChatService) -> None:
+    app = say(start(), SITUATION)
+    owner = app.query_params["session"]
+    app.sidebar.text_input(key="rename").input("Ticket triage review")
+    next(b for b in app.sidebar.button if b.label == "Rename").click().run()
+    assert not app.exception
+    assert [s.title for s in service.conversations(owner)] == ["Ticket triage review"]
+    assert any(b.label == "▶ Ticket triage review" for b in app.sidebar.button)
+    next(b for b in app.sidebar.button if b.label == "Delete").click().run()
+    assert not app.exception
+    assert service.conversations(owner) == []
+    assert app.title[0].value == "Should we fine-tune?"
+    assert not app.chat_message  # back to the empty state
+
+
+def test_with_an_llm_the_reply_is_phrased_and_the_verdict_stays(
+    make_advisor: Any, shared_deps: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from advisor.llm import ModelClient
+    from advisor.settings import LLMProvider
+    from tests.fakes import ScriptedLLM
+
+    fake = ScriptedLLM(
+        ['{"facts": []}', "Build an eval harness before anything else [1]."],
+        default='{"facts": []}',
+    )
+    model = ModelClient(llm=fake, provider=LLMProvider.OPENAI, sleep=lambda _: None)
+    svc = ChatService(
+        make_advisor(llm=model), ConversationStore(tmp_path / "c.sqlite3"), shared_deps.corpus
+    )
+    monkeypatch.setattr("advisor.service.build_service", lambda: svc)
+    st.cache_resource.clear()
+    app = say(start(), SITUATION)
+    text = markdown(app)
+    assert "Build an eval harness before anything else \\[1\\]" in text
+    assert "Verdict: NOT YET" in text
+    assert "⛔ NOT YET" in text
