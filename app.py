@@ -157,16 +157,17 @@ def render_exports(svc: ChatService, conversation: Conversation) -> None:
     if not conversation.messages:
         return
     st.markdown("#### Export")
-    try:
-        files = svc.exports(conversation)
-    except Exception as exc:
-        show_error(exc)
-        return
     stem = "fine-tune-advisor-" + conversation.id[:8]
-    cols = st.columns(3)
-    cols[0].download_button("Markdown", files["md"], f"{stem}.md", "text/markdown")
-    cols[1].download_button("JSON", files["json"], f"{stem}.json", "application/json")
-    cols[2].download_button("PDF", files["pdf"], f"{stem}.pdf", "application/pdf")
+    formats = (("Markdown", "md", "text/markdown"), ("JSON", "json", "application/json"))
+    formats += (("PDF", "pdf", "application/pdf"),)
+    for column, (name, fmt, mime) in zip(st.columns(3), formats, strict=True):
+        column.download_button(
+            name,
+            lambda fmt=fmt: svc.export(conversation, fmt),  # built on click, not per render
+            f"{stem}.{fmt}",
+            mime,
+            on_click="ignore",
+        )
 
 
 def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> None:

@@ -306,21 +306,34 @@ def to_pdf(summary: ExportSummary) -> bytes:
     return buffer.getvalue()
 
 
+FORMATS = ("md", "json", "pdf")
+
+
+def export(
+    conversation: Conversation, assessment: Assessment, corpus_version: str, fmt: str
+) -> bytes:
+    """One format: ``md``, ``json`` or ``pdf``."""
+    summary = summarize(conversation, assessment, corpus_version)
+    if fmt == "md":
+        return to_markdown(summary).encode("utf-8")
+    if fmt == "json":
+        return to_json(summary, conversation).encode("utf-8")
+    if fmt == "pdf":
+        return to_pdf(summary)
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
 def export_all(
     conversation: Conversation, assessment: Assessment, corpus_version: str
 ) -> dict[str, bytes]:
     """Every format at once: ``{"md": …, "json": …, "pdf": …}``."""
-    summary = summarize(conversation, assessment, corpus_version)
-    return {
-        "md": to_markdown(summary).encode("utf-8"),
-        "json": to_json(summary, conversation).encode("utf-8"),
-        "pdf": to_pdf(summary),
-    }
+    return {fmt: export(conversation, assessment, corpus_version, fmt) for fmt in FORMATS}
 
 
 __all__ = [
     "ExportSummary",
     "Role",
+    "export",
     "export_all",
     "import_json",
     "summarize",

@@ -25,7 +25,7 @@ from advisor.corpus import (
 )
 from advisor.engine import Assessment
 from advisor.errors import AdvisorError, QueryError, describe
-from advisor.export import export_all, import_json
+from advisor.export import export, export_all, import_json
 
 #: Uploaded guidance documents are refused above this size.
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -182,6 +182,11 @@ class ChatService:
 
     def exports(self, conversation: Conversation) -> dict[str, bytes]:
         return export_all(conversation, self.assess(conversation), self.advisor.corpus_version)
+
+    def export(self, conversation: Conversation, fmt: str) -> bytes:
+        """One export format, built when it is asked for (the app passes this to its
+        download buttons, so a page render builds no PDF)."""
+        return export(conversation, self.assess(conversation), self.advisor.corpus_version, fmt)
 
     def import_export(self, owner: str, raw: bytes) -> Conversation:
         """A JSON export, saved as a new conversation of this owner."""
