@@ -16,6 +16,7 @@ from advisor.compose import VERDICT_WORDS, label
 from advisor.engine import Assessment, Outcome, Verdict
 from advisor.errors import AdvisorError, describe
 from advisor.facts import SPECS
+from advisor.intents import parse_typed_value
 from advisor.report import format_value
 from advisor.service import ChatService, build_service, safe_markdown
 
@@ -144,10 +145,8 @@ def render_facts(svc: ChatService, owner: str, conversation: Conversation) -> No
         fact = st.selectbox("Correct a fact", list(SPECS), format_func=label, key="fact_name")
         raw = st.text_input("Value (yes/no, a number, or a choice)", key="fact_value")
         if st.form_submit_button("Set"):
-            from advisor.cli import parse_value
-
             try:
-                svc.correct(owner, conversation, fact, parse_value(fact, raw))
+                svc.correct(owner, conversation, fact, parse_typed_value(fact, raw))
                 st.rerun()
             except AdvisorError as exc:
                 show_error(exc)

@@ -464,6 +464,7 @@ CHAT_HELP = """Describe your situation or ask a question. Commands:
 def cmd_chat(args: argparse.Namespace) -> int:
     from advisor.chat import Reply
     from advisor.facts import SPECS
+    from advisor.intents import parse_typed_value
     from advisor.report import format_assessment, format_facts, format_reply
 
     print("Fine-Tune Advisor. Loading the corpus and its index…", file=sys.stderr)
@@ -497,7 +498,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 if len(parts) != 3 or parts[1] not in SPECS:
                     print("Usage: /set FACT VALUE, with FACT one of: " + ", ".join(SPECS))
                     continue
-                reply = advisor.correct(conversation, parts[1], parse_value(parts[1], parts[2]))
+                reply = advisor.correct(
+                    conversation, parts[1], parse_typed_value(parts[1], parts[2])
+                )
                 print("\n" + format_reply(reply) + "\n")
             elif command.startswith("/"):
                 print("Unknown command. /help lists them.")
@@ -523,31 +526,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
             print(f"advisor: {describe(exc)}")
         except KeyboardInterrupt:
             print("\n(interrupted; the conversation is unchanged)")
-
-
-def parse_value(fact: str, raw: str) -> object:
-    """A value typed in /set (or the facts panel): yes/no, numbers with k/M, or a choice."""
-    from advisor.extraction import parse_number
-    from advisor.facts import SPECS
-
-    spec = SPECS[fact]
-    text = raw.strip().lower()
-    if spec.kind == "bool":
-        if text in ("yes", "y", "true", "1", "on"):
-            return True
-        if text in ("no", "n", "false", "0", "off"):
-            return False
-        raise QueryError(f"{fact} takes yes or no (got {raw!r}).")
-    if spec.kind == "choice":
-        aliases = {"behaviour": "behavior"}
-        return aliases.get(text, text)
-    import re
-
-    match = re.fullmatch(r"\$?\s*([\d,]*\.?\d+)\s*(k|m|million|thousand|b|bn)?\s*%?", text)
-    value = parse_number(match.group(1), match.group(2)) if match else None
-    if value is None:
-        raise QueryError(f"{fact} takes a number (got {raw!r}), e.g. 2000, 20k or 1.5M.")
-    return value
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

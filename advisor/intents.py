@@ -14,7 +14,8 @@ import re
 from collections.abc import Collection
 from enum import StrEnum
 
-from advisor.extraction import INSTRUCTION, extract
+from advisor.errors import QueryError
+from advisor.extraction import INSTRUCTION, extract, parse_number
 from advisor.facts import SPECS, FactRecord, Source, make_record
 
 
@@ -235,3 +236,27 @@ def read_answer(
         return []
     record = make_record(fact, value, source=Source.RULES, turn=turn, quote=text, note=note)
     return [record] if record is not None else []
+
+
+_TYPED_NUMBER = re.compile(r"\$?\s*([\d,]*\.?\d+)\s*(k|m|million|thousand|b|bn)?\s*%?")
+_CHOICE_ALIASES = {"behaviour": "behavior"}
+
+
+def parse_typed_value(fact: str, raw: str) -> object:
+    """A value typed to set a fact (``/set``, the facts panel): yes/no, a number with k/M,
+    or a choice. Raises :class:`QueryError` saying what the fact takes."""
+    spec = SPECS[fact]
+    text = raw.strip().lower()
+    if spec.kind == "bool":
+        if text in ("yes", "y", "true", "1", "on"):
+            return True
+        if text in ("no", "n", "false", "0", "off"):
+            return False
+        raise QueryError(f"{fact} takes yes or no (got {raw!r}).")
+    if spec.kind == "choice":
+        return _CHOICE_ALIASES.get(text, text)
+    match = _TYPED_NUMBER.fullmatch(text)
+    value = parse_number(match.group(1), match.group(2)) if match else None
+    if value is None:
+        raise QueryError(f"{fact} takes a number (got {raw!r}), e.g. 2000, 20k or 1.5M.")
+    return value
