@@ -126,8 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     gates = sub.add_parser("gates", help="list the decision gates with their citations")
     gates.add_argument("--json", action="store_true", help="print the gates as JSON")
 
-    evaluate = sub.add_parser("eval", help="measure the advisor against golden sets")
-    eval_sub = evaluate.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    evaluate = sub.add_parser(
+        "eval",
+        help="measure the advisor against golden sets (no suite: the whole scorecard)",
+        description=(
+            "With no suite: every score in one run (retrieval, decisions, extraction, answers, "
+            "conversations, citations, turn latency), compared with evals/baseline.json; exits "
+            "1 when a score falls below it."
+        ),
+    )
+    evaluate.add_argument("--json", action="store_true", help="print the scorecard as JSON")
+    evaluate.add_argument(
+        "--update-baseline", action="store_true", help="write the scores to evals/baseline.json"
+    )
+    eval_sub = evaluate.add_subparsers(dest="suite", metavar="SUITE", required=False)
     retrieval = eval_sub.add_parser(
         "retrieval", help="hit@1, hit@5, MRR of hybrid vs BM25-only vs dense-only"
     )
@@ -529,6 +541,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.suite is None:
+        return _eval_scorecard(args)
     if args.suite == "answers":
         return _eval_answers(args)
     if args.suite == "decisions":
@@ -649,6 +663,36 @@ def _eval_extraction(args: argparse.Namespace) -> int:
     for f in score.per_fact:
         support = f.true_positive + f.false_negative
         print(f"  {f.fact:<28} {f.precision:>9.2f} {f.recall:>7.2f} {support:>8}")
+    return 0
+
+
+def _eval_scorecard(args: argparse.Namespace) -> int:
+    from advisor.chat import Advisor
+    from advisor.scorecard import (
+        BASELINE,
+        build_scorecard,
+        format_scorecard,
+        load_baseline,
+        regressions,
+        write_baseline,
+    )
+
+    deps = _deps()
+    advisor = Advisor.from_deps(deps)
+    advisor.llm = None  # the scorecard measures the deterministic path
+    card = build_scorecard(deps.retriever, advisor)
+    if args.update_baseline:
+        write_baseline(card)
+        print(f"Baseline written to {BASELINE}.", file=sys.stderr)
+    baseline = load_baseline() if BASELINE.exists() else {}
+    failed = regressions(card, baseline)
+    if args.json:
+        print(json.dumps({**card, "regressions": failed}, indent=2))
+    else:
+        print(format_scorecard(card, baseline))
+    if failed:
+        print("advisor: scores fell below the baseline: " + "; ".join(failed), file=sys.stderr)
+        return 1
     return 0
 
 

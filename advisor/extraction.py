@@ -203,7 +203,8 @@ INSTRUCTION = re.compile(
     r"jailbreak|developer mode|do anything now)\b|\bDAN\b"
     r"|\b(?:print|show|reveal|repeat|leak|output|tell me) (?:me )?(?:your|the) (?:system|initial|"
     r"hidden|original) (?:prompt|message|instructions?)\b"
-    r"|(?:^|[\s.;:!?\]])(?:system|assistant|developer)\s*:|<\|?(?:system|im_start)\|?>|\[/?INST\]"
+    r"|^\W*(?:system|assistant|developer)\s*:|(?-i:\b(?:SYSTEM|ASSISTANT|DEVELOPER)\s*:)"
+    r"|<\|?(?:system|im_start)\|?>|\[/?INST\]"
     r"|\b(?:set|force|change|make) (?:the )?verdict\b|\bverdict\s*(?:[:=]|is\b)",
     re.IGNORECASE,
 )

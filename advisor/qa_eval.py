@@ -82,14 +82,18 @@ def _spans_found(reply: Any, spans: tuple[str, ...]) -> int:
     return sum(1 for span in spans if span in quoted)
 
 
-def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAScore:
-    """Run every question through ``advisor`` (an :class:`~advisor.chat.Advisor`)."""
+def score_questions(
+    advisor: Any, questions: QuestionsFile | None = None, replies: list[Any] | None = None
+) -> QAScore:
+    """Run every question through ``advisor`` (an :class:`~advisor.chat.Advisor`); every
+    reply is also appended to ``replies`` when given."""
     from advisor.chat import Conversation
     from advisor.citations import marker_problems
 
     qs = questions or load_questions()
     failures: list[dict[str, Any]] = []
-    replies: list[Any] = []
+    replies = replies if replies is not None else []
+    first_reply = len(replies)
 
     def ask(*messages: str) -> Any:
         conversation = Conversation()
@@ -123,7 +127,8 @@ def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAS
                 failures.append({"id": item.id, "kind": reply.kind.value, "cited": True})
             else:
                 refused[group] += 1
-    one_to_one = sum(1 for r in replies if not marker_problems(r.text, r.citations))
+    mine = replies[first_reply:]
+    one_to_one = sum(1 for r in mine if not marker_problems(r.text, r.citations))
     return QAScore(
         answered=answered / len(qs.answerable),
         span_recall=spans / total_spans,
@@ -132,7 +137,7 @@ def score_questions(advisor: Any, questions: QuestionsFile | None = None) -> QAS
         follow_up_span_recall=f_spans / f_total,
         off_topic_refused=refused["off_topic"] / len(qs.off_topic),
         unsupported_refused=refused["unsupported"] / len(qs.unsupported),
-        markers_one_to_one=one_to_one / len(replies),
+        markers_one_to_one=one_to_one / len(mine),
         failures=tuple(failures),
     )
 
