@@ -197,28 +197,21 @@ def test_two_browser_sessions_do_not_see_each_other(browser: Any, app_url: str) 
     second.close()
 
 
-def test_messages_sent_while_a_reply_runs_are_neither_interleaved_nor_duplicated(
+def test_messages_in_quick_succession_are_neither_interleaved_nor_duplicated(
     browser: Any, app_url: str
 ) -> None:
+    """The second message is sent as soon as the first shows in the transcript. (Two
+    submissions within ~50 ms can still be coalesced by Streamlit itself: see README.)"""
     context, page = open_chat(browser, app_url)
     first, second = "Charlie team: we have 333 labeled examples.", "How many examples for LoRA?"
     send(page, first)
-    send(page, second)  # at once, while the first reply runs
-    page.get_by_text("Noted:").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(5_000)
-
-    def user_messages() -> list[str]:
-        texts = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
-        return [t.strip() for t in texts if t.strip().endswith((first, second))]
-
-    said = user_messages()
-    assert said.count(first) <= 1
-    assert sum(t.endswith(first) for t in said) == 1
-    assert sum(t.endswith(second) for t in said) <= 1
-    if not any(t.endswith(second) for t in said):  # dropped while busy: sending again works
-        send(page, second)
+    page.get_by_text(first).first.wait_for(timeout=60_000)
+    send(page, second)
     page.get_by_text("From the guidance articles").first.wait_for(timeout=120_000)
-    said = user_messages()
-    assert sum(t.endswith(first) for t in said) == 1
-    assert sum(t.endswith(second) for t in said) == 1
+    page.wait_for_timeout(3_000)
+    texts = [t.strip() for t in page.locator('[data-testid="stChatMessage"]').all_inner_texts()]
+    users = [t for t in texts if t.endswith((first, second))]
+    assert [u.endswith(first) for u in users] == [True, False]  # each once, in order
+    replies = [t for t in texts if "Noted:" in t or "From the guidance articles" in t]
+    assert len(replies) == 2
     context.close()
