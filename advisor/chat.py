@@ -321,22 +321,16 @@ class Advisor:
             log.error("citation markers do not match: %s", problems)
             reply_text, citations = draft.text(), draft.citations.cited()
 
-        reply = Reply(
-            kind=kind,
-            text=reply_text,
-            verdict=assessment.verdict,
-            blockers=list(assessment.blockers),
-            gates=list(assessment.gates),
-            next_question=assessment.next_question,
-            changed_facts=[_changed(c) for c in changes],
-            citations=citations,
+        reply = self._reply(
+            kind,
+            reply_text,
+            citations,
+            assessment,
+            changes,
+            started,
             notes=notes,
             phrased_by=phrased_by,
             retrieval_query=query,
-            rules_version=self.rules.version,
-            corpus_version=self.corpus_version,
-            seconds=round(time.perf_counter() - started, 4),
-            assessment=assessment,
         )
         now = _now()
         conversation.ledger = ledger
@@ -363,19 +357,13 @@ class Advisor:
         assessment = assess(facts, self.rules)
         changes = _changes(before.records, facts.records)
         draft = self.composer.situation(assessment, changes)
-        reply = Reply(
-            kind=ReplyKind.CORRECTION,
-            text=draft.text(),
-            verdict=assessment.verdict,
-            blockers=list(assessment.blockers),
-            gates=list(assessment.gates),
-            next_question=assessment.next_question,
-            changed_facts=[_changed(c) for c in changes],
-            citations=draft.citations.cited(),
-            rules_version=self.rules.version,
-            corpus_version=self.corpus_version,
-            seconds=round(time.perf_counter() - started, 4),
-            assessment=assessment,
+        reply = self._reply(
+            ReplyKind.CORRECTION,
+            draft.text(),
+            draft.citations.cited(),
+            assessment,
+            changes,
+            started,
         )
         now = _now()
         conversation.ledger = ledger
@@ -401,6 +389,33 @@ class Advisor:
         return reply
 
     # ------------------------------------------------------------------ internals
+
+    def _reply(
+        self,
+        kind: ReplyKind,
+        text: str,
+        citations: list[CitedPassage],
+        assessment: Assessment,
+        changes: list[FactChange],
+        started: float,
+        **extra: Any,
+    ) -> Reply:
+        """A Reply whose verdict, blockers, gates and next question are the engine's."""
+        return Reply(
+            kind=kind,
+            text=text,
+            verdict=assessment.verdict,
+            blockers=list(assessment.blockers),
+            gates=list(assessment.gates),
+            next_question=assessment.next_question,
+            changed_facts=[_changed(c) for c in changes],
+            citations=citations,
+            rules_version=self.rules.version,
+            corpus_version=self.corpus_version,
+            seconds=round(time.perf_counter() - started, 4),
+            assessment=assessment,
+            **extra,
+        )
 
     def check_message(self, message: object) -> str:
         """The message, cleaned; raises :class:`QueryError` with a message a user can act on."""
