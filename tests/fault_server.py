@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import threading
 import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -184,3 +189,36 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    name: str, command: list[str], health_url: str, log: Path, *, timeout_s: float, **popen: Any
+) -> Iterator[None]:
+    """Run ``command`` (a server on loopback) until ``health_url`` answers 200; stop it after.
+    Fails the test with the end of its log if it exits or does not come up in time."""
+    import pytest
+
+    with open(log, "wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen)
+    try:
+        started = time.monotonic()
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"{name} exited: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(health_url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() - started > timeout_s:
+                pytest.fail(f"{name} did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,7 @@ from advisor.engine import assess
 from advisor.facts import Source
 from advisor.llm import Deadline, ModelClient
 from advisor.settings import load_settings
-from tests.fault_server import free_port
+from tests.fault_server import free_port, serving
 
 pytestmark = pytest.mark.slow
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -73,30 +70,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--model_alias",
         "smollm2",
     ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        started = time.monotonic()
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() - started > 120:
-                pytest.fail(f"llama_cpp.server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with serving("llama_cpp.server", command, f"{url}/models", log, timeout_s=120):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="module")
