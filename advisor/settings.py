@@ -104,6 +104,10 @@ class Settings(BaseSettings):
     collection_prefix: Annotated[str, Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{1,40}$")] = (
         "advisor"
     )
+    index_lock_timeout_s: Annotated[float, Field(gt=0, le=3600)] = Field(
+        default=120.0,
+        description="Longest wait for another process's index sync (embedded store only).",
+    )
 
     # --- embeddings
     embedding_provider: EmbeddingProvider = EmbeddingProvider.LOCAL

@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 #: ``progress(done, total, stage)`` is called while a sync embeds passages.
 Progress = Callable[[int, int, str], None]
-LOCK_TIMEOUT_S = 120.0
 _PAGE = 5000
 
 
@@ -207,7 +206,10 @@ class PassageStore:
         if not self.embedded:
             return None
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.settings.data_dir / "index.lock"), timeout=LOCK_TIMEOUT_S)
+        return FileLock(
+            str(self.settings.data_dir / "index.lock"),
+            timeout=self.settings.index_lock_timeout_s,
+        )
 
     # ------------------------------------------------------------------ syncing
 
@@ -222,9 +224,10 @@ class PassageStore:
         except Timeout as exc:
             raise StoreError(
                 f"Another advisor process has held the index at {self.location} for "
-                f"{LOCK_TIMEOUT_S:.0f} s.",
-                hint="Wait for it to finish, or run several processes against a Chroma "
-                "server (ADVISOR_CHROMA_HOST) instead of one embedded store.",
+                f"{self.settings.index_lock_timeout_s:g} s (it is building or updating it).",
+                hint="Wait for it to finish (or raise ADVISOR_INDEX_LOCK_TIMEOUT_S), or run "
+                "several processes against a Chroma server (ADVISOR_CHROMA_HOST) instead of "
+                "one embedded store.",
             ) from exc
         try:
             return self._sync_locked(corpus, rebuild=rebuild, progress=progress)
