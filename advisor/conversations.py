@@ -1,10 +1,20 @@
-"""Saved conversations: SQLite by default, one row per conversation, owned by one browser.
+"""Saved conversations: one row per conversation, owned by one browser; SQLite or PostgreSQL.
 
 Each conversation is stored whole, as the JSON of :class:`~advisor.chat.Conversation`
 (transcript, fact ledger, replies), in one transaction per save: a crash leaves the last
 completed save. Every read and write names its owner (a random token the browser session
-holds), so two sessions never see each other's conversations. SQLite runs in WAL mode with a
-busy timeout, so several app threads and processes can share the file.
+holds), so two sessions never see each other's conversations.
+
+Where rows live is a small backend (:class:`Backend`): the schema and every statement are
+written once, in the SQL both engines speak (``?`` placeholders, ``ON CONFLICT ... DO
+UPDATE``); a backend only opens transactions, maps its driver's errors and spells the one
+JSON function that differs.
+
+- **SQLite** (the default, ``$ADVISOR_DATA_DIR/conversations.sqlite3``) runs in WAL mode with
+  a busy timeout, so several app threads and processes on one machine can share the file.
+- **PostgreSQL** (``ADVISOR_DATABASE_URL=postgresql://user@host:port/db``, psycopg 3) lets
+  several app replicas on several machines share conversations. The password in the URL is
+  never shown: messages name the server as ``postgresql://user@host:port/db``.
 """
 
 from __future__ import annotations
@@ -12,29 +22,45 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
 from advisor.chat import Conversation
 from advisor.errors import AdvisorError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS conversations (
+if TYPE_CHECKING:
+    import psycopg
+
+    from advisor.settings import Settings
+
+#: The schema, in SQL that SQLite and PostgreSQL both accept (times are ISO-8601 text).
+SCHEMA_STATEMENTS = (
+    """CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
     title TEXT NOT NULL,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     body TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations (owner, updated_at);
-"""
+)""",
+    "CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations (owner, updated_at)",
+)
+SCHEMA = "".join(f"{statement};\n" for statement in SCHEMA_STATEMENTS)
 MAX_TITLE_CHARS = 120
+#: The upsert never changes a row's owner: another owner's row is left as it is (rowcount 0).
+_UPSERT = (
+    "INSERT INTO conversations (id, owner, title, created_at, updated_at, body) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+    "title = excluded.title, updated_at = excluded.updated_at, body = excluded.body "
+    "WHERE conversations.owner = excluded.owner"
+)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 class ConversationStoreError(AdvisorError):
@@ -54,24 +80,52 @@ def new_owner_token() -> str:
     return secrets.token_urlsafe(18)
 
 
-class ConversationStore:
-    """SQLite-backed conversations, scoped by owner (module doc)."""
+#: ``run(sql, params) -> (rows, rowcount)``: one statement inside an open transaction.
+Rows = list[tuple[Any, ...]]
+Run = Callable[[str, Sequence[object]], tuple[Rows, int]]
+T = TypeVar("T")
+
+
+class Backend(ABC):
+    """Where conversation rows live: transactions, errors, and one SQL dialect detail."""
+
+    #: Where the rows are, for messages (never a password).
+    location: str
+    #: SQL expression: how many messages a row's ``body`` JSON holds.
+    messages_count_sql: str
+
+    @abstractmethod
+    def transact(self, work: Callable[[Run], T], *, write: bool) -> T:
+        """``work(run)`` in one transaction: committed when it returns, rolled back if it
+        raises. Driver errors become :class:`ConversationStoreError` with a hint naming the
+        fix. ``work`` may be called again (idempotent statements only)."""
+
+    @abstractmethod
+    def create_schema(self) -> None:
+        """Create the table and index if they are missing."""
+
+
+class SQLiteBackend(Backend):
+    """One SQLite file. Each thread has its own connection (sqlite3 connections must not be
+    shared between threads); WAL and a busy timeout let them, and other processes on the same
+    machine, read while one writes."""
+
+    messages_count_sql = "json_array_length(body, '$.messages')"
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.location = str(path)
         self._local = threading.local()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._connection() as db:
-                db.executescript(SCHEMA)
+            self._connect()
         except (OSError, sqlite3.Error) as exc:
             raise ConversationStoreError(
                 f"The conversation store at {path} cannot be opened ({exc}).",
                 hint="Check the folder's permissions, or set ADVISOR_DATA_DIR to another one.",
             ) from exc
 
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -79,54 +133,224 @@ class ConversationStore:
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=10000")
             self._local.db = db
+        return db
+
+    def create_schema(self) -> None:
         try:
-            yield db
+            self._connect().executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise ConversationStoreError(
+                f"The conversation store at {self.path} cannot be opened ({exc}).",
+                hint="Check the folder's permissions, or set ADVISOR_DATA_DIR to another one.",
+            ) from exc
+
+    def transact(self, work: Callable[[Run], T], *, write: bool) -> T:
+        try:
+            db = self._connect()
+
+            def run(sql: str, params: Sequence[object]) -> tuple[Rows, int]:
+                cursor = db.execute(sql, tuple(params))
+                return cursor.fetchall(), cursor.rowcount
+
+            # IMMEDIATE takes the write lock up front, so two writers never deadlock on an
+            # upgrade; reads take a snapshot and never block a writer (WAL).
+            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                result = work(run)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            return result
         except sqlite3.Error as exc:
             raise ConversationStoreError(
                 f"The conversation store at {self.path} failed ({exc}).",
                 hint="Nothing was lost from earlier saves; try again.",
             ) from exc
 
+
+def redact_url(url: str) -> str:
+    """``postgresql://user@host:port/db``: the URL without its password or options."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:
+        return "postgresql://(an unreadable ADVISOR_DATABASE_URL)"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    host = str(parts.get("host") or "localhost")
+    port = f":{parts['port']}" if parts.get("port") else ""
+    return f"postgresql://{user}{host}{port}/{parts.get('dbname') or ''}"
+
+
+class PostgresBackend(Backend):
+    """A PostgreSQL database, through psycopg 3.
+
+    Threads: one connection per store, guarded by a lock, so one store call runs at a time
+    per process. Every call is one short transaction (a primary-key read or upsert: about a
+    millisecond on a local server), while a chat turn spends far longer in retrieval and
+    phrasing, so the lock is never the bottleneck of the Streamlit server's threads; and the
+    server sees one connection per replica, whatever the number of browser sessions. A pool
+    (psycopg_pool) would add a dependency and idle connections for no measurable gain here;
+    connecting per call would pay a TCP and authentication round trip on every save.
+    A connection the server dropped (restart, failover, idle timeout) is replaced, and the
+    call retried once: every statement here is idempotent (reads, an upsert of the same body,
+    a delete), so a retry never saves twice.
+    """
+
+    messages_count_sql = "json_array_length((body::json) -> 'messages')"
+
+    def __init__(self, url: str, *, connect_timeout_s: int = 5) -> None:
+        self._url = url
+        self.location = redact_url(url)
+        self._connect_timeout_s = connect_timeout_s
+        self._lock = threading.Lock()
+        self._db: psycopg.Connection[tuple[Any, ...]] | None = None
+        with self._lock:
+            self._open()
+
+    def _scrub(self, exc: BaseException) -> str:
+        """The driver's message, first line, with any password in it masked."""
+        from psycopg.conninfo import conninfo_to_dict
+
+        text = (str(exc).strip().splitlines() or ["no detail"])[0][:300]
+        try:
+            password = conninfo_to_dict(self._url).get("password")
+        except Exception:
+            password = None
+        return text.replace(str(password), "***") if password else text
+
+    def _unreachable(self, exc: BaseException) -> ConversationStoreError:
+        return ConversationStoreError(
+            f"The conversation store at {self.location} cannot be reached ({self._scrub(exc)}).",
+            hint="Start PostgreSQL there and check ADVISOR_DATABASE_URL (user, host, port, "
+            "database, password), or unset ADVISOR_DATABASE_URL to keep conversations in "
+            "SQLite in ADVISOR_DATA_DIR.",
+        )
+
+    def _open(self) -> psycopg.Connection[tuple[Any, ...]]:
+        import psycopg
+
+        if self._db is not None and not self._db.closed and not self._db.broken:
+            return self._db
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        try:
+            self._db = psycopg.connect(
+                self._url,
+                autocommit=True,  # transactions are explicit: conn.transaction()
+                connect_timeout=self._connect_timeout_s,
+                application_name="fine-tune-advisor",
+            )
+        except psycopg.Error as exc:
+            raise self._unreachable(exc) from None
+        return self._db
+
+    def create_schema(self) -> None:
+        def create(run: Run) -> None:
+            # Two replicas starting together must not both create the table.
+            run("SELECT pg_advisory_xact_lock(7411520)", ())
+            for statement in SCHEMA_STATEMENTS:
+                run(statement, ())
+
+        self.transact(create, write=True)
+
+    def transact(self, work: Callable[[Run], T], *, write: bool) -> T:
+        import psycopg
+
+        with self._lock:
+            retried = False
+            while True:
+                reused = self._db is not None and not self._db.closed and not self._db.broken
+                db = self._open()
+                try:
+                    with db.transaction():
+                        return work(_postgres_runner(db))
+                except psycopg.OperationalError as exc:
+                    if reused and db.broken and not retried:
+                        retried = True  # a dropped connection: reconnect, run the call again
+                        continue
+                    raise self._unreachable(exc) from None
+                except psycopg.Error as exc:
+                    raise ConversationStoreError(
+                        f"The conversation store at {self.location} failed ({self._scrub(exc)}).",
+                        hint="Nothing was lost from earlier saves; try again.",
+                    ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+def _postgres_runner(db: psycopg.Connection[tuple[Any, ...]]) -> Run:
+    def run(sql: str, params: Sequence[object]) -> tuple[Rows, int]:
+        # The shared SQL uses ``?``; psycopg's placeholder is ``%s`` (no ``?`` or ``%`` occurs
+        # in the statements otherwise). Bytes: the statement is built from constants only.
+        cursor = db.execute(sql.replace("?", "%s").encode(), tuple(params))
+        rows = cursor.fetchall() if cursor.description is not None else []
+        return rows, cursor.rowcount
+
+    return run
+
+
+class ConversationStore:
+    """Conversations scoped by owner (module doc): SQLite at ``path``, or the backend given."""
+
+    def __init__(self, path: Path | None = None, *, backend: Backend | None = None) -> None:
+        if backend is None:
+            if path is None:
+                raise TypeError("ConversationStore needs a path or a backend")
+            backend = SQLiteBackend(path)
+        self.path = path
+        self.backend = backend
+        backend.create_schema()
+
+    @classmethod
+    def from_url(cls, url: str) -> ConversationStore:
+        """A store on the PostgreSQL database at ``url`` (``postgresql://user@host:port/db``)."""
+        if not url.startswith(POSTGRES_SCHEMES):
+            raise ConversationStoreError(
+                "ADVISOR_DATABASE_URL must start with postgresql://.",
+                hint="Set it to postgresql://user:password@host:5432/database, or unset it to "
+                "use SQLite.",
+            )
+        return cls(backend=PostgresBackend(url))
+
+    @property
+    def location(self) -> str:
+        """Where conversations are kept, for messages and the settings page (no password)."""
+        return self.backend.location
+
     def save(self, owner: str, conversation: Conversation) -> None:
         """Insert or replace ``conversation`` for ``owner`` (atomic)."""
-        body = conversation.model_dump_json()
-        with self._connection() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                row = db.execute(
-                    "SELECT owner FROM conversations WHERE id = ?", (conversation.id,)
-                ).fetchone()
-                if row is not None and row[0] != owner:
-                    raise ConversationStoreError("That conversation belongs to another session.")
-                db.execute(
-                    "INSERT INTO conversations (id, owner, title, created_at, updated_at, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                    "title = excluded.title, updated_at = excluded.updated_at, "
-                    "body = excluded.body",
-                    (
-                        conversation.id,
-                        owner,
-                        conversation.title[:MAX_TITLE_CHARS],
-                        conversation.created_at.isoformat(),
-                        conversation.updated_at.isoformat(),
-                        body,
-                    ),
-                )
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
+        row = (
+            conversation.id,
+            owner,
+            conversation.title[:MAX_TITLE_CHARS],
+            conversation.created_at.isoformat(),
+            conversation.updated_at.isoformat(),
+            conversation.model_dump_json(),
+        )
+
+        def upsert(run: Run) -> None:
+            _, changed = run(_UPSERT, row)
+            if changed == 0:
+                raise ConversationStoreError("That conversation belongs to another session.")
+
+        self.backend.transact(upsert, write=True)
 
     def load(self, owner: str, conversation_id: str) -> Conversation | None:
-        with self._connection() as db:
-            row = db.execute(
-                "SELECT body FROM conversations WHERE id = ? AND owner = ?",
-                (conversation_id, owner),
-            ).fetchone()
-        if row is None:
+        rows = self._read(
+            "SELECT body FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
+        )
+        if not rows:
             return None
         try:
-            return Conversation.model_validate_json(row[0])
+            return Conversation.model_validate_json(rows[0][0])
         except ValidationError as exc:
             raise ConversationStoreError(
                 "That saved conversation cannot be read by this version of the advisor."
@@ -134,12 +358,11 @@ class ConversationStore:
 
     def list(self, owner: str) -> list[ConversationSummary]:
         """The owner's conversations, most recently updated first."""
-        with self._connection() as db:
-            rows = db.execute(
-                "SELECT id, title, updated_at, json_array_length(body, '$.messages') "
-                "FROM conversations WHERE owner = ? ORDER BY updated_at DESC",
-                (owner,),
-            ).fetchall()
+        rows = self._read(
+            f"SELECT id, title, updated_at, {self.backend.messages_count_sql} "  # noqa: S608 - a constant
+            "FROM conversations WHERE owner = ? ORDER BY updated_at DESC",
+            (owner,),
+        )
         return [
             ConversationSummary(r[0], r[1], datetime.fromisoformat(r[2]), int(r[3] or 0) // 2)
             for r in rows
@@ -156,7 +379,20 @@ class ConversationStore:
         self.save(owner, conversation)
 
     def delete(self, owner: str, conversation_id: str) -> None:
-        with self._connection() as db:
-            db.execute(
+        self.backend.transact(
+            lambda run: run(
                 "DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
-            )
+            ),
+            write=True,
+        )
+
+    def _read(self, sql: str, params: Sequence[object]) -> Rows:
+        return self.backend.transact(lambda run: run(sql, params)[0], write=False)
+
+
+def open_conversation_store(settings: Settings) -> ConversationStore:
+    """The store the settings name: PostgreSQL when ``ADVISOR_DATABASE_URL`` is set, else
+    SQLite in the data folder."""
+    if settings.database_url is not None:
+        return ConversationStore.from_url(settings.database_url.get_secret_value())
+    return ConversationStore(settings.data_dir / "conversations.sqlite3")

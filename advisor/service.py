@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from advisor.chat import Advisor, Conversation, Reply
-from advisor.conversations import ConversationStore, ConversationSummary
+from advisor.conversations import (
+    ConversationStore,
+    ConversationSummary,
+    open_conversation_store,
+)
 from advisor.corpus import (
     CORPUS_SUFFIXES,
     Document,
@@ -43,7 +47,7 @@ class ChatService:
 
     @classmethod
     def from_deps(cls, deps: Any) -> ChatService:
-        store = ConversationStore(deps.settings.data_dir / "conversations.sqlite3")
+        store = open_conversation_store(deps.settings)
         return cls(Advisor.from_deps(deps), store, deps.corpus, deps)
 
     # ------------------------------------------------------------------ documents and index

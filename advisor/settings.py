@@ -158,6 +158,11 @@ class Settings(BaseSettings):
     llm_phrase: bool = Field(default=True, description="Let the model phrase the replies.")
 
     # --- conversations
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="Where conversations are saved: postgresql://user:password@host:port/db "
+        "(shared by several app replicas); unset means SQLite in DATA_DIR.",
+    )
     max_message_chars: Annotated[int, Field(ge=100, le=1_000_000)] = Field(
         default=20_000, description="Longer messages are refused with a message."
     )
@@ -194,6 +199,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "llm_provider=openai needs ADVISOR_LLM_BASE_URL (e.g. http://127.0.0.1:8080/v1; "
                 "https://api.openai.com/v1 for OpenAI itself)"
+            )
+        if self.database_url is not None and not self.database_url.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            # The URL itself is never repeated: it may hold a password.
+            raise ValueError(
+                "ADVISOR_DATABASE_URL must be a PostgreSQL URL, postgresql://user@host:port/db "
+                "(unset it to keep conversations in SQLite in ADVISOR_DATA_DIR)"
             )
         return self
 
