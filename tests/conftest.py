@@ -22,6 +22,9 @@ os.environ["ANONYMIZED_TELEMETRY"] = "False"
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 
+# Real PostgreSQL and Chroma servers for the scale-out tests (started only when asked for).
+pytest_plugins = ("tests.backends",)
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 

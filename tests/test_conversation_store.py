@@ -1,14 +1,18 @@
-"""Saved conversations in SQLite: owners isolated, saves atomic, threads safe."""
+"""Saved conversations, in SQLite and in a real PostgreSQL: owners isolated, saves atomic,
+threads safe. ``conversation_store`` (tests/backends.py) runs each test on both engines."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from advisor.chat import Conversation, Message, Role
 from advisor.conversations import ConversationStore, ConversationStoreError, new_owner_token
+
+MakeStore = Callable[[], ConversationStore]
 
 
 def conversation(title: str) -> Conversation:
@@ -19,8 +23,8 @@ def conversation(title: str) -> Conversation:
     return c
 
 
-def test_owners_never_see_each_others_conversations(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.sqlite3")
+def test_owners_never_see_each_others_conversations(conversation_store: MakeStore) -> None:
+    store = conversation_store()
     alice, bob = new_owner_token(), new_owner_token()
     a = conversation("alpha")
     store.save(alice, a)
@@ -33,14 +37,13 @@ def test_owners_never_see_each_others_conversations(tmp_path: Path) -> None:
         store.save(bob, a)  # cannot take over another session's conversation
 
 
-def test_resume_rename_delete_and_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "c.sqlite3"
-    store = ConversationStore(path)
+def test_resume_rename_delete_and_reopen(conversation_store: MakeStore) -> None:
+    store = conversation_store()
     owner = new_owner_token()
     c = conversation("first")
     store.save(owner, c)
     store.rename(owner, c.id, "  Renamed   title ")
-    again = ConversationStore(path)  # a server restart
+    again = conversation_store()  # a server restart
     loaded = again.load(owner, c.id)
     assert loaded is not None
     assert loaded.title == "Renamed title"
@@ -52,8 +55,8 @@ def test_resume_rename_delete_and_reopen(tmp_path: Path) -> None:
     assert again.list(owner) == []
 
 
-def test_concurrent_saves_from_threads(tmp_path: Path) -> None:
-    store = ConversationStore(tmp_path / "c.sqlite3")
+def test_concurrent_saves_from_threads(conversation_store: MakeStore) -> None:
+    store = conversation_store()
     owners = [new_owner_token() for _ in range(8)]
     errors: list[BaseException] = []
 
