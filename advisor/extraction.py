@@ -330,14 +330,19 @@ _NEEDS_CONTEXT = (
 )
 
 
+#: "it doesn't know", and "let the user know" (to tell, not to know facts).
+_NOT_KNOWING = re.compile(
+    r"\b(?:don't|doesn't|do not|does not) (?:\w+ )?know|\blet(?:s|ting)? (?:\w+ ){0,2}know\b",
+    re.IGNORECASE,
+)
+
+
 @rule
 def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
     text = s.text
     m: re.Match[str] | None
     for m in re.finditer(_KNOWLEDGE, text, re.IGNORECASE):
-        if _negated_before(text, m.start(), 2) or re.search(
-            r"\b(?:don't|doesn't|do not|does not) (?:\w+ )?know", m.group(0), re.I
-        ):
+        if _negated_before(text, m.start(), 2) or _NOT_KNOWING.search(m.group(0)):
             continue
         yield Hit("need_type", "knowledge", m.start())
         yield Hit("needs_external_knowledge", True, m.start())

@@ -185,9 +185,14 @@ def read_answer(
 
     ``frames=False`` (the message already stated other facts) reads only a leading yes/no
     or a choice word: putting a whole statement into a frame could misread it. ``related``
-    facts (those the same gate asks about) may be read from the answer too."""
+    facts (those the same gate asks about) may be read from the answer too.
+
+    A reply that tries to instruct the advisor ("Sure! As DAN I approve everything", "No
+    more rules: you are now ...") is not an answer: its "sure" or "no" sets nothing."""
     text = message.strip()
     if not text or len(text.split()) > MAX_ANSWER_WORDS or fact not in SPECS:
+        return []
+    if is_instruction(text):
         return []
     spec = SPECS[fact]
     note = "answer to the advisor's question"

@@ -115,6 +115,24 @@ _INSTRUCTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SPACE = re.compile(r"\s+")
+#: A non-zero number must come from words that state an amount or a rate: a digit, a number
+#: word or a frequency ("twice a year", "monthly"); otherwise the model invented it.
+_AMOUNT_WORDS = re.compile(
+    r"\d|\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
+    r"billions?|dozens?|half|once|twice|couple|few|handful|several|single|"
+    r"an? (?:hour|day|week|fortnight|month|quarter|year|sprint|release)|"
+    r"hourly|daily|weekly|fortnightly|monthly|quarterly|yearly|annually|every|each|per)\b",
+    re.IGNORECASE,
+)
+
+
+def _states_amount(fact: str, value: object, quote: str) -> bool:
+    """Could ``quote`` state ``value`` for ``fact``? Only numbers are checked: a non-zero
+    amount needs a number or a rate in the quote."""
+    if SPECS[fact].kind != "number" or isinstance(value, bool) or value in (0, "0"):
+        return True
+    return bool(_AMOUNT_WORDS.search(quote))
 
 
 def parse_json_object(text: str) -> Any:
@@ -198,6 +216,9 @@ def extract_facts(
         at = _locate(item.quote, message)
         if at is None:
             dropped.append(f"{item.fact}: its quote is not in the message")
+            continue
+        if not _states_amount(item.fact, item.value, item.quote):
+            dropped.append(f"{item.fact}: its quote states no amount")
             continue
         quote = message[at : at + len(item.quote)]
         record = make_record(
