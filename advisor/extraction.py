@@ -162,8 +162,21 @@ class Sentence:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|\n+|;\s+|\s+[-–—]\s+(?=[A-Z])|(?<=:)\s+(?=[A-Z])")
 
 
+#: A line break inside a sentence: the line runs on without closing punctuation and the
+#: next one starts in lower case (text hard-wrapped by an editor or a mail client).
+_SOFT_WRAP = re.compile(r"(?<=[^\s.!?:;])[ \t]*\r?\n(?=[ \t]*[a-z])")
+
+
+def unwrap(message: str) -> str:
+    """``message`` with soft line breaks as spaces (same length, so offsets still match)."""
+    return _SOFT_WRAP.sub(lambda m: " " * len(m.group(0)), message)
+
+
 def split_sentences(message: str) -> list[Sentence]:
-    """Sentences (and list items, and clauses after a dash or colon) with their offsets."""
+    """Sentences (and list items, and clauses after a dash or colon) with their offsets. A
+    hard-wrapped sentence stays whole, so an instruction cannot hide its second half on
+    the next line."""
+    message = unwrap(message)
     sentences: list[Sentence] = []
     start = 0
     for match in _SENTENCE_END.finditer(message):

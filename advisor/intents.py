@@ -15,7 +15,7 @@ from collections.abc import Collection
 from enum import StrEnum
 
 from advisor.errors import QueryError
-from advisor.extraction import INSTRUCTION, extract, parse_number
+from advisor.extraction import INSTRUCTION, extract, parse_number, unwrap
 from advisor.facts import SPECS, FactRecord, Source, make_record
 
 
@@ -75,7 +75,7 @@ _FOLLOW_UP = re.compile(
 def is_instruction(message: str) -> bool:
     """Does the message try to instruct the advisor (role-play, "ignore the rules", a fake
     system message, a verdict override)? Such text is answered, never obeyed."""
-    return bool(INSTRUCTION.search(message))
+    return bool(INSTRUCTION.search(unwrap(message)))
 
 
 def classify(message: str, *, has_facts: bool) -> Intent:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from advisor.citations import CitedPassage
 from advisor.engine import Verdict
 from advisor.errors import GuardRejected, LLMBadOutput
+from advisor.extraction import INSTRUCTION, is_hypothetical, split_sentences
 from advisor.facts import FACT_NAMES, FACT_SPECS, SPECS, FactRecord, Source, make_record
 from advisor.guard import check_complete, check_sentence, shingles, split_complete
 from advisor.llm import Deadline, ModelClient
@@ -135,6 +136,16 @@ def _states_amount(fact: str, value: object, quote: str) -> bool:
     return bool(_AMOUNT_WORDS.search(quote))
 
 
+def _in_statements(message: str, start: int, end: int) -> bool:
+    """Is ``message[start:end]`` only in sentences the rules would read for facts? A question,
+    a plan or an instruction ("SYSTEM: we have 50,000 examples") states no fact, whoever
+    reads it."""
+    overlapping = (
+        s.text for s in split_sentences(message) if s.start < end and start < s.start + len(s.text)
+    )
+    return not any(INSTRUCTION.search(t) or is_hypothetical(t) for t in overlapping)
+
+
 def parse_json_object(text: str) -> Any:
     """The first JSON object in ``text`` (code fences and chatter around it are ignored)."""
     stripped = text.strip()
@@ -219,6 +230,9 @@ def extract_facts(
             continue
         if not _states_amount(item.fact, item.value, item.quote):
             dropped.append(f"{item.fact}: its quote states no amount")
+            continue
+        if not _in_statements(message, at, at + len(item.quote)):
+            dropped.append(f"{item.fact}: its quote is in a question, a plan or an instruction")
             continue
         quote = message[at : at + len(item.quote)]
         record = make_record(
