@@ -136,3 +136,14 @@ def test_two_stores_share_one_database(postgres_url: str) -> None:
     assert [s.title for s in first.list(owner)] == ["renamed on the other one"]
     first.delete(owner, c.id)
     assert second.load(owner, c.id) is None
+
+
+def test_the_environment_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from advisor.settings import load_settings
+
+    url = "postgresql://ann:pw@127.0.0.1:5432/chat"
+    monkeypatch.setenv("ADVISOR_DATABASE_URL", url)
+    settings = load_settings()
+    assert settings.database_url is not None
+    assert settings.database_url.get_secret_value() == url
+    assert "pw@" not in repr(settings) + str(settings)
