@@ -74,7 +74,7 @@ def is_echo(conversation: Conversation, message: str) -> bool:
 
 
 def show_error(exc: BaseException) -> None:
-    st.error(describe(exc))
+    st.error(safe_markdown(describe(exc)))  # it may name an uploaded file or a typed value
 
 
 # --------------------------------------------------------------------------- pieces
@@ -179,7 +179,8 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
         st.markdown("#### Conversations")
         for item in svc.conversations(owner):
             current = item.id == conversation.id
-            label_text = ("▶ " if current else "") + item.title
+            # a button label is Markdown (links, images): the title is the user's words
+            label_text = ("▶ " if current else "") + safe_markdown(item.title)
             if st.button(label_text, key=f"open-{item.id}", use_container_width=True):
                 st.query_params["c"] = item.id
                 st.session_state.pop("conversation", None)
@@ -225,7 +226,7 @@ def render_settings(svc: ChatService) -> None:
         f"(corpus {status['corpus_version']}; store {safe_markdown(str(status['location']))})."
     )
     for problem in status["skipped"]:
-        st.warning(f"Skipped {problem}")
+        st.warning(safe_markdown(f"Skipped {problem}"))
     mine = svc.user_documents()
     if mine:
         st.markdown("Documents you added: " + ", ".join(safe_markdown(d.title) for d in mine))
@@ -243,7 +244,7 @@ def render_settings(svc: ChatService) -> None:
         try:
             services()["current"] = svc.add_document(upload.name, upload.getvalue(), progress)
             bar.progress(1.0, text="Indexed.")
-            st.success(f"Added {upload.name}; it is searched and cited from now on.")
+            st.success(f"Added {safe_markdown(upload.name)}; it is searched and cited from now on.")
         except AdvisorError as exc:
             bar.empty()
             show_error(exc)

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from advisor.conversations import ConversationStore
-from advisor.service import ChatService
+from advisor.service import ChatService, safe_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SITUATION = (
@@ -111,7 +111,7 @@ def test_a_saved_conversation_resumes_after_a_restart(service: ChatService) -> N
     st.cache_resource.clear()
     again = start(session)
     titles = [b.label for b in again.button if b.key and b.key.startswith("open-")]
-    assert titles == [SITUATION[:59].rstrip() + "…"]
+    assert titles == [safe_markdown(SITUATION[:59].rstrip() + "…")]  # a label is Markdown
     next(b for b in again.button if b.key and b.key.startswith("open-")).click().run()
     assert "Verdict: NOT YET" in markdown(again)
     # another browser session sees nothing of it
