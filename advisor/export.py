@@ -98,7 +98,7 @@ def import_json(raw: bytes) -> Conversation:
     if len(raw) > MAX_IMPORT_BYTES:
         raise QueryError("That file is too large to be a conversation export.")
     try:
-        data = json.loads(raw.decode("utf-8-sig"))
+        data = json.loads(raw.decode("utf-8-sig"), object_hook=_valid_text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise QueryError("That file is not a JSON conversation export.") from exc
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
@@ -111,15 +111,31 @@ def import_json(raw: bytes) -> Conversation:
         raise QueryError("That export's conversation is damaged and cannot be imported.") from exc
 
 
+def _valid_text(obj: dict[str, Any]) -> dict[str, Any]:
+    """JSON escapes can carry lone surrogates ("\\ud800") that no file or database can
+    store: each becomes "?", as in a typed message."""
+    return {
+        key: value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
+        for key, value in obj.items()
+    }
+
+
 # --------------------------------------------------------------------------- Markdown
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
+#: What GFM renderers (Streamlit's among them) turn into links without any markup:
+#: "www.", "scheme://" and "user@host". A character reference breaks the pattern and still
+#: shows the same character.
+_AUTOLINK = re.compile(r"(?i)(?<=www)\\\.|:(?=//)|@")
+_AUTOLINK_BREAK = {"\\.": "&#46;", ":": "&#58;", "@": "&#64;"}
 
 
 def md(text: object) -> str:
-    """Text as inert Markdown: HTML entities, then every Markdown punctuation escaped."""
+    """Text as inert Markdown: HTML entities, then every Markdown punctuation escaped, and
+    the autolink triggers of GFM (``www.``, ``://``, ``@``) written as character references."""
     escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", escaped).replace("\r", "")
+    escaped = _MD_SPECIAL.sub(r"\\\1", escaped).replace("\r", "")
+    return _AUTOLINK.sub(lambda m: _AUTOLINK_BREAK[m.group(0)], escaped)
 
 
 def _quote_block(text: str) -> list[str]:
@@ -295,7 +311,7 @@ def to_pdf(summary: ExportSummary) -> bytes:
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        title=summary.title[:200],
+        title=summary.title[:200].encode("utf-8", "replace").decode("utf-8"),
         author="Fine-Tune Advisor",
         leftMargin=18 * mm,
         rightMargin=18 * mm,
@@ -314,10 +330,11 @@ def export(
 ) -> bytes:
     """One format: ``md``, ``json`` or ``pdf``."""
     summary = summarize(conversation, assessment, corpus_version)
+    # "replace": a lone surrogate (which no UTF-8 file can hold) becomes "?"
     if fmt == "md":
-        return to_markdown(summary).encode("utf-8")
+        return to_markdown(summary).encode("utf-8", "replace")
     if fmt == "json":
-        return to_json(summary, conversation).encode("utf-8")
+        return to_json(summary, conversation).encode("utf-8", "replace")
     if fmt == "pdf":
         return to_pdf(summary)
     raise ValueError(f"unknown export format {fmt!r}")
