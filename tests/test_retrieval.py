@@ -1,4 +1,6 @@
-"""Hybrid retrieval over the real index: contract, quality, and bad queries."""
+"""Hybrid retrieval over the real index: contract, quality, and bad queries.
+
+Every search test runs twice: on the embedded store and on a real Chroma server."""
 
 from __future__ import annotations
 
@@ -18,6 +20,13 @@ from advisor.retrieval import RetrievalMode, clean_query, reciprocal_rank_fusion
 from advisor.settings import MAX_PASSAGE_CHARS
 
 HOLDOUT = HOLDOUT_RETRIEVAL_GOLDEN
+
+
+@pytest.fixture(params=["embedded", "chroma-server"])
+def retriever(request):  # type: ignore[no-untyped-def]
+    """The session's index, on the embedded store (``shared_deps``) or the Chroma server
+    (``server_deps``, tests/backends.py); both are built once per session."""
+    return request.getfixturevalue("shared_deps" if request.param == "embedded" else "server_deps")
 
 
 def test_rrf_fuses_and_breaks_ties_deterministically() -> None:
@@ -49,8 +58,8 @@ def test_lone_surrogates_and_controls_are_dropped() -> None:
 
 
 @pytest.mark.slow
-def test_search_returns_the_contract_fields_and_verbatim_text(shared_deps) -> None:  # type: ignore[no-untyped-def]
-    hits = shared_deps.search("how many labeled examples do we need", k=5)
+def test_search_returns_the_contract_fields_and_verbatim_text(retriever) -> None:  # type: ignore[no-untyped-def]
+    hits = retriever.search("how many labeled examples do we need", k=5)
     assert len(hits) == 5
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
     assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
@@ -58,7 +67,7 @@ def test_search_returns_the_contract_fields_and_verbatim_text(shared_deps) -> No
         row = hit.to_json()
         assert {"doc_id", "title", "section", "text", "score"} <= row.keys()
         assert len(row["text"]) <= MAX_PASSAGE_CHARS
-        doc = shared_deps.corpus.document(row["doc_id"])
+        doc = retriever.corpus.document(row["doc_id"])
         assert doc.text[row["start"] : row["end"]] == row["text"]
     assert hits[0].passage.doc_id == "zalt-is-fine-tuning-worth-it"
     answer = "500-2,000 high-quality labeled examples is a workable starting range"
@@ -79,8 +88,8 @@ def test_search_returns_the_contract_fields_and_verbatim_text(shared_deps) -> No
         ("retries fallbacks model routing", "apptivity-nine-times-out-of-ten", "Retries"),
     ],
 )
-def test_known_answers_come_from_the_right_article(shared_deps, query, doc_id, phrase) -> None:  # type: ignore[no-untyped-def]
-    hits = shared_deps.search(query, k=5)
+def test_known_answers_come_from_the_right_article(retriever, query, doc_id, phrase) -> None:  # type: ignore[no-untyped-def]
+    hits = retriever.search(query, k=5)
     assert any(h.passage.doc_id == doc_id and phrase in h.passage.text for h in hits), [
         (h.passage.doc_id, h.passage.text[:60]) for h in hits
     ]
@@ -96,21 +105,21 @@ def test_every_golden_answer_lies_inside_one_passage(shared_deps, path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", [DEFAULT_RETRIEVAL_GOLDEN, HOLDOUT], ids=["tuning", "holdout"])
-def test_hybrid_beats_both_single_retrievers_on_mrr(shared_deps, path) -> None:  # type: ignore[no-untyped-def]
+def test_hybrid_beats_both_single_retrievers_on_mrr(retriever, path) -> None:  # type: ignore[no-untyped-def]
     golden = load_golden(path)
-    scores = {s.mode: s for s in evaluate_retrieval(shared_deps, golden)}
+    scores = {s.mode: s for s in evaluate_retrieval(retriever, golden)}
     hybrid = scores[RetrievalMode.HYBRID.value]
     assert hybrid.mrr > scores[RetrievalMode.BM25.value].mrr
     assert hybrid.mrr > scores[RetrievalMode.DENSE.value].mrr
 
 
 @pytest.mark.slow
-def test_exact_phrase_known_miss_of_fusion_is_still_found(shared_deps) -> None:  # type: ignore[no-untyped-def]
+def test_exact_phrase_known_miss_of_fusion_is_still_found(retriever) -> None:  # type: ignore[no-untyped-def]
     """BM25 ranks the two passages that say "more than once a quarter" first and second;
     dense ranks neither in its top 8, and equal-weight RRF then puts them 7th and 8th.
     Recorded in benchmarks/RESULTS.md as a known weakness of rank fusion."""
     query = "task changes more than once a quarter"
-    bm25 = shared_deps.search(query, k=2, mode=RetrievalMode.BM25)
+    bm25 = retriever.search(query, k=2, mode=RetrievalMode.BM25)
     assert all("more than once a quarter" in h.passage.text for h in bm25)
-    hybrid = shared_deps.search(query, k=10)
+    hybrid = retriever.search(query, k=10)
     assert any("more than once a quarter" in h.passage.text for h in hybrid)

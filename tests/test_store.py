@@ -1,4 +1,7 @@
-"""The Chroma store, for real: incremental sync, no re-embedding, repair of damage."""
+"""The Chroma store, for real: incremental sync, no re-embedding, repair of damage.
+
+Tests taking ``store_settings`` (tests/backends.py) run twice: on the embedded store and on a
+real Chroma server (``chroma run``); the damage tests are about the embedded store's files."""
 
 from __future__ import annotations
 
@@ -27,9 +30,9 @@ def _dense_top(settings, embed_model, query: str) -> list[str]:  # type: ignore[
 
 
 def test_first_build_embeds_everything_and_a_restart_embeds_nothing(
-    make_settings, embed_model, corpus_copy: Path
+    store_settings, embed_model, corpus_copy: Path
 ) -> None:
-    settings = make_settings(corpus_dir=corpus_copy)
+    settings = store_settings(corpus_dir=corpus_copy)
     _, corpus, first = _open(settings, embed_model)
     assert first.embedded == len(corpus.passages) > 50
     _, _, second = _open(settings, embed_model)
@@ -40,9 +43,9 @@ def test_first_build_embeds_everything_and_a_restart_embeds_nothing(
 
 
 def test_changed_added_and_removed_files_update_only_themselves(
-    make_settings, embed_model, corpus_copy: Path
+    store_settings, embed_model, corpus_copy: Path
 ) -> None:
-    settings = make_settings(corpus_dir=corpus_copy)
+    settings = store_settings(corpus_dir=corpus_copy)
     _open(settings, embed_model)
 
     roi = corpus_copy / "roi-thresholds.md"
@@ -69,19 +72,19 @@ def test_changed_added_and_removed_files_update_only_themselves(
     assert store.count() == len(corpus.passages)
 
 
-def test_user_documents_folder_is_indexed_too(make_settings, embed_model, tmp_path: Path) -> None:
+def test_user_documents_folder_is_indexed_too(store_settings, embed_model, tmp_path: Path) -> None:
     docs = tmp_path / "uploads"
     docs.mkdir()
     (docs / "ours.md").write_text("---\ntitle: Our playbook\n---\n# Our playbook\n\nAsk legal.\n")
-    settings = make_settings(documents_dir=docs)
+    settings = store_settings(documents_dir=docs)
     _, corpus, report = _open(settings, embed_model)
     assert "ours" in {d.doc_id for d in corpus.documents}
     assert report.total_passages == len(corpus.passages)
 
 
-def test_changed_embedding_settings_use_a_new_collection(make_settings, embed_model) -> None:
-    a = make_settings()
-    b = make_settings(passage_target_chars=400)
+def test_changed_embedding_settings_use_a_new_collection(store_settings, embed_model) -> None:
+    a = store_settings()
+    b = store_settings(passage_target_chars=400)
     store_a, _, _ = _open(a, embed_model)
     store_b, corpus_b, report_b = _open(b, embed_model)
     assert store_a.collection_name != store_b.collection_name
@@ -126,8 +129,8 @@ def test_damaged_store_is_noticed_and_rebuilt(make_settings, embed_model, damage
     assert _dense_top(settings, embed_model, query) == before
 
 
-def test_rebuild_flag_starts_from_scratch(make_settings, embed_model) -> None:
-    settings = make_settings()
+def test_rebuild_flag_starts_from_scratch(store_settings, embed_model) -> None:
+    settings = store_settings()
     _open(settings, embed_model)
     store = PassageStore(settings, embed_model)
     corpus = read_corpus(settings)
