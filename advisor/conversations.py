@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -215,11 +216,15 @@ class PostgresBackend(Backend):
         from psycopg.conninfo import conninfo_to_dict
 
         text = (str(exc).strip().splitlines() or ["no detail"])[0][:300]
-        try:
-            password = conninfo_to_dict(self._url).get("password")
-        except Exception:
-            password = None
-        return text.replace(str(password), "***") if password else text
+        secrets_in_url: set[str] = set()
+        try:  # the password as written in the URL (maybe %-encoded) and as decoded
+            secrets_in_url.add(urlsplit(self._url).password or "")
+            secrets_in_url.add(str(conninfo_to_dict(self._url).get("password") or ""))
+        except Exception:  # noqa: S110 - an unreadable URL: psycopg said why, nothing to mask
+            pass
+        for secret in sorted(secrets_in_url - {""}, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
 
     def _unreachable(self, exc: BaseException) -> ConversationStoreError:
         return ConversationStoreError(
