@@ -207,9 +207,22 @@ def build_service() -> ChatService:
     return ChatService.from_deps(build_deps())
 
 
+#: Invisible, and breaks a word: Streamlit's GFM renderer finds autolinks ("www.x.y",
+#: "http://…", "a@b.c") in the decoded text, after escapes and character references.
+WORD_JOINER = "\u2060"
+_LINK_TRIGGERS = (
+    ("www&#46;", "www" + WORD_JOINER + "&#46;"),
+    ("&#58;//", "&#58;" + WORD_JOINER + "//"),
+    ("&#64;", WORD_JOINER + "&#64;"),
+)
+
+
 def safe_markdown(text: str) -> str:
     """Any text as inert Markdown for st.markdown: nothing in it becomes a link, an image,
     a tag or formatting; line breaks are kept."""
     from advisor.export import md
 
-    return "  \n".join(md(line) for line in text.split("\n"))
+    out = "  \n".join(md(line) for line in text.split("\n"))
+    for trigger, broken in _LINK_TRIGGERS:
+        out = out.replace(trigger, broken)
+    return out

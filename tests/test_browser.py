@@ -203,7 +203,7 @@ HOSTILE_MESSAGE = (
     '<img src="http://127.0.0.1:1/img.png" onerror="window.__pwned = 2"> '
     '<iframe src="http://127.0.0.1:1/frame"></iframe> [click](javascript:alert(1)) '
     "![t](http://127.0.0.1:1/t.png) <http://127.0.0.1:1/auto> http://127.0.0.1:1/bare "
-    "www.evil.example &lt;b&gt; <!-- c --> # heading | a | b |"
+    "www.evil.example mail evil@evil.example &lt;b&gt; <!-- c --> # heading | a | b |"
 )
 HOSTILE_DOC = (
     "---\ntitle: 'Guide <script>window.__pwned = 3</script> ![t](http://127.0.0.1:1/title.png)'\n"
