@@ -32,17 +32,16 @@ from advisor.citations import CitedPassage, marker_problems, renumber
 from advisor.compose import Composer, Draft, FactChange, label
 from advisor.engine import Assessment, GateResult, Question, Verdict, assess
 from advisor.errors import LLMError, QueryError
-from advisor.extraction import clean_message, extract
+from advisor.extraction import clean_message
 from advisor.facts import FactLedger, FactRecord, FactValue
 from advisor.intents import (
-    RELATED,
     Intent,
     classify,
     is_follow_up,
     questions_in,
-    read_answer,
 )
 from advisor.llm import Deadline, ModelClient
+from advisor.reading import read_turn, related_facts
 from advisor.report import format_value
 from advisor.rules import RuleSet, Topic
 
@@ -251,13 +250,7 @@ class Advisor:
         notes: list[str] = []
 
         before = conversation.ledger.resolve()
-        records = extract(text, turn)
-        asked = conversation.last_question_asked()
-        if asked and asked not in {r.fact for r in records}:
-            # A frame sentence is safe only when the message stated nothing else.
-            related = self.related_facts(asked)
-            frames = all(r.fact in related for r in records)
-            records += read_answer(text, asked, turn, frames=frames, related=related)
+        records = read_turn(text, turn, conversation.last_question_asked(), self.rules)
         if self.llm is not None and self.llm_extract:
             try:
                 found = extract_with_model(self.llm, text, turn, deadline, records)
@@ -448,11 +441,7 @@ class Advisor:
 
     def related_facts(self, fact: str) -> set[str]:
         """Facts often answered together with ``fact``: those the same gate asks about."""
-        related = {fact, *RELATED.get(fact, ())}
-        for gate in self.rules.gates:
-            if fact in gate.questions:
-                related |= set(gate.questions)
-        return related
+        return related_facts(fact, self.rules)
 
     def _phrases(self, kind: ReplyKind) -> bool:
         return (

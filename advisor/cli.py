@@ -368,7 +368,8 @@ def _titles() -> dict[str, str]:
 
 def cmd_assess(args: argparse.Namespace) -> int:
     from advisor.engine import assess
-    from advisor.extraction import MAX_EXTRACT_CHARS, extract_conversation
+    from advisor.extraction import MAX_EXTRACT_CHARS
+    from advisor.reading import replay
     from advisor.report import format_assessment
     from advisor.rules import load_rules
     from advisor.settings import load_settings
@@ -381,7 +382,8 @@ def cmd_assess(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     rules = load_rules(load_settings().rules_dir)
-    assessment = assess(extract_conversation(messages).resolve(), rules)
+    # Read as the chat reads them: a terse reply answers the question asked before it.
+    assessment = assess(replay(messages, rules).resolve(), rules)
     if args.json:
         print(json.dumps(assessment.to_json(), indent=2, ensure_ascii=False))
     else:

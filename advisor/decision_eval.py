@@ -17,6 +17,7 @@ from advisor.engine import Verdict, assess, derive
 from advisor.errors import ConfigError
 from advisor.extraction import extract_conversation
 from advisor.facts import SPECS, coerce_value
+from advisor.reading import replay
 from advisor.rules import RuleSet, Topic, default_rules
 from advisor.settings import PROJECT_ROOT
 
@@ -113,7 +114,7 @@ def score_decisions(
     verdicts = blockers = 0
     failures = []
     for convo in golden.conversations:
-        result = assess(extract_conversation(list(convo.messages)).resolve(), rules)
+        result = assess(replay(convo.messages, rules).resolve(), rules)
         verdict_ok = result.verdict is convo.expected.verdict
         blockers_ok = set(result.blockers) == set(convo.expected.blockers)
         verdicts += verdict_ok
