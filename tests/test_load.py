@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("LOAD_TEST_SESSIONS", "20"))
-HARD_TIMEOUT_S = 600.0
+HARD_TIMEOUT_S = 1200.0
+TURN_TIMEOUT_S = 600.0
+ARTIFACTS = ROOT / "test-artifacts"
 INPUT = "Describe your situation or ask a question"
 NAMES = [
     "Aster", "Birch", "Cedar", "Dahlia", "Elm", "Fern", "Ginkgo", "Hazel", "Iris", "Juniper",
@@ -84,7 +87,9 @@ class Session:
 
 
 async def drive(browser: Any, url: str, session: Session) -> None:
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context = await browser.new_context(
+        viewport={"width": 1280, "height": 900}, reduced_motion="reduce"
+    )
     try:
         page = await context.new_page()
         await page.goto(url, timeout=HARD_TIMEOUT_S * 1000)
@@ -94,9 +99,20 @@ async def drive(browser: Any, url: str, session: Session) -> None:
             started = time.monotonic()
             await box.fill(message)
             await box.press("Enter")
-            await page.wait_for_function(
-                TURN_DONE_JS, arg=[2 * turn, INPUT], polling=100, timeout=HARD_TIMEOUT_S * 1000
-            )
+            try:
+                await page.wait_for_function(
+                    TURN_DONE_JS, arg=[2 * turn, INPUT], polling=250, timeout=TURN_TIMEOUT_S * 1e3
+                )
+            except Exception as exc:
+                ARTIFACTS.mkdir(exist_ok=True)
+                shot = ARTIFACTS / f"load-{session.index}-turn-{turn}.png"
+                await page.screenshot(path=str(shot), full_page=True)
+                shown = await page.locator('[data-testid="stChatMessage"]').all_inner_texts()
+                raise AssertionError(
+                    f"{session.team}: turn {turn} not answered in {TURN_TIMEOUT_S:.0f} s "
+                    f"({type(exc).__name__}); messages shown: {[t[:80] for t in shown]}; "
+                    f"screenshot {shot}"
+                ) from exc
             session.turn_seconds.append(time.monotonic() - started)
         session.owner = parse_qs(urlparse(page.url).query)["session"][0]
         messages = page.locator('[data-testid="stChatMessage"]')
@@ -109,9 +125,9 @@ async def drive(browser: Any, url: str, session: Session) -> None:
         await context.close()
 
 
-async def run_sessions(url: str, sessions: list[Session]) -> float:
+async def run_sessions(url: str, sessions: list[Session], pid: int) -> tuple[float, float]:
     """Warm the server up with one page (it loads the model and the index), then run all
-    sessions at once; returns the warm-up seconds."""
+    sessions at once; returns the warm-up seconds and the server's CPU seconds after it."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
@@ -126,10 +142,15 @@ async def run_sessions(url: str, sessions: list[Session]) -> float:
             await page.get_by_placeholder(INPUT).wait_for(timeout=HARD_TIMEOUT_S * 1000)
             await warm.close()
             warm_up = time.monotonic() - started
-            await asyncio.wait_for(
-                asyncio.gather(*(drive(browser, url, s) for s in sessions)), HARD_TIMEOUT_S
-            )
-            return warm_up
+            cpu = cpu_seconds(pid)
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(drive(browser, url, s) for s in sessions)), HARD_TIMEOUT_S
+                )
+            except TimeoutError as exc:
+                done = {s.team: len(s.turn_seconds) for s in sessions}
+                raise AssertionError(f"hard timeout; turns answered: {done}") from exc
+            return warm_up, cpu_seconds(pid) - cpu
         finally:
             await browser.close()
 
@@ -147,6 +168,12 @@ def server_pid(port: int) -> int:
         if ppid == os.getpid() and b"streamlit" in cmdline and str(port).encode() in cmdline:
             return int(entry.name)
     raise AssertionError("the streamlit server process was not found")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -167,8 +194,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Pa
         if os.environ.get("CI"):
             pytest.fail("playwright or chromium is missing; .ci/run installs them")
         pytest.skip("playwright or Debian's chromium is not installed")
+    with app_server(tmp_path_factory.mktemp("load-data")) as started:
+        yield started
+
+
+@contextmanager
+def app_server(data: Path) -> Iterator[tuple[str, int, Path]]:
+    """`streamlit run app.py` on a free loopback port over ``data``: (url, pid, data)."""
     port = free_port()
-    data = tmp_path_factory.mktemp("load-data")
     env = {**os.environ, "ADVISOR_DATA_DIR": str(data), "ADVISOR_LLM_PROVIDER": "none"}
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
@@ -187,7 +220,7 @@ def run_load(url: str, pid: int, data: Path, sessions: int = SESSIONS) -> dict[s
     """Drive ``sessions`` concurrent users, check them, and return the numbers."""
     users = [Session(i) for i in range(sessions)]
     started = time.monotonic()
-    warm_up = asyncio.run(run_sessions(url, users))
+    warm_up, server_cpu = asyncio.run(run_sessions(url, users, pid))
     wall = time.monotonic() - started - warm_up
     check_no_cross_talk(users, data / "conversations.sqlite3")
     times = [t for u in users for t in u.turn_seconds]
@@ -200,7 +233,10 @@ def run_load(url: str, pid: int, data: Path, sessions: int = SESSIONS) -> dict[s
         "turn_s_max": round(max(times), 2),
         "warm_up_s": round(warm_up, 1),
         "sessions_wall_s": round(wall, 1),
+        "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_s_per_turn": round(server_cpu / len(times), 2),
         "server_peak_rss_mib": round(peak_rss_mib(pid), 1),
+        "load_average_1m_after": os.getloadavg()[0],
     }
 
 
