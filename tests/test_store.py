@@ -1,7 +1,8 @@
 """The Chroma store, for real: incremental sync, no re-embedding, repair of damage.
 
 Tests taking ``store_settings`` (tests/backends.py) run twice: on the embedded store and on a
-real Chroma server (``chroma run``); the damage tests are about the embedded store's files."""
+real Chroma server (``chroma run``): the sync itself (build, restart, changed files, rebuild).
+The damage tests are about the embedded store's files."""
 
 from __future__ import annotations
 
@@ -72,19 +73,19 @@ def test_changed_added_and_removed_files_update_only_themselves(
     assert store.count() == len(corpus.passages)
 
 
-def test_user_documents_folder_is_indexed_too(store_settings, embed_model, tmp_path: Path) -> None:
+def test_user_documents_folder_is_indexed_too(make_settings, embed_model, tmp_path: Path) -> None:
     docs = tmp_path / "uploads"
     docs.mkdir()
     (docs / "ours.md").write_text("---\ntitle: Our playbook\n---\n# Our playbook\n\nAsk legal.\n")
-    settings = store_settings(documents_dir=docs)
+    settings = make_settings(documents_dir=docs)
     _, corpus, report = _open(settings, embed_model)
     assert "ours" in {d.doc_id for d in corpus.documents}
     assert report.total_passages == len(corpus.passages)
 
 
-def test_changed_embedding_settings_use_a_new_collection(store_settings, embed_model) -> None:
-    a = store_settings()
-    b = store_settings(passage_target_chars=400)
+def test_changed_embedding_settings_use_a_new_collection(make_settings, embed_model) -> None:
+    a = make_settings()
+    b = make_settings(passage_target_chars=400)
     store_a, _, _ = _open(a, embed_model)
     store_b, corpus_b, report_b = _open(b, embed_model)
     assert store_a.collection_name != store_b.collection_name
