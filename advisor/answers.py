@@ -19,6 +19,7 @@ over; word overlap counts the follow-up's own words only, since they are what is
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,6 +140,10 @@ class _Stems:
         return set(self._stemmer.stemWords(words))
 
 
+# About 8 KB of vectors per passage: 4,000 passages is ~32 MB, far more than the articles.
+MAX_CACHED_PASSAGES = 4_000
+
+
 class ExcerptPicker:
     """Scores the sentences of retrieved passages against a question (module doc)."""
 
@@ -146,7 +151,11 @@ class ExcerptPicker:
         self.corpus = corpus
         self.embed_model = embed_model
         self._stems = _Stems()
-        self._sentences: dict[str, tuple[list[tuple[int, int]], np.ndarray, list[set[str]]]] = {}
+        # Least recently used passages are forgotten first: on a large corpus, a long-running
+        # server would otherwise keep the sentence vectors of every passage it ever quoted.
+        self._sentences: OrderedDict[
+            str, tuple[list[tuple[int, int]], np.ndarray, list[set[str]]]
+        ] = OrderedDict()
         self._vocabulary: set[str] | None = None
 
     def _passage_sentences(
@@ -154,6 +163,7 @@ class ExcerptPicker:
     ) -> tuple[list[tuple[int, int]], np.ndarray, list[set[str]]]:
         cached = self._sentences.get(passage.passage_id)
         if cached is not None:
+            self._sentences.move_to_end(passage.passage_id)
             return cached
         document = self.corpus.document(passage.doc_id)
         text = document.text if document else ""
@@ -173,6 +183,8 @@ class ExcerptPicker:
             vectors = np.zeros((0, 1), dtype=np.float32)
         stems = [self._stems(text[s:e]) for s, e in spans]
         self._sentences[passage.passage_id] = (spans, vectors, stems)
+        while len(self._sentences) > MAX_CACHED_PASSAGES:
+            self._sentences.popitem(last=False)
         return spans, vectors, stems
 
     def _query(self, text: str) -> tuple[np.ndarray, set[str]]:

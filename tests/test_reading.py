@@ -1,4 +1,5 @@
-"""`advisor assess` and the decision evals read a conversation exactly as the chat does."""
+"""Reading a conversation: `advisor assess` and the evals read it as the chat does; the
+sentence cache of answers stays bounded."""
 
 from __future__ import annotations
 
@@ -56,3 +57,19 @@ def test_the_assess_command_reads_a_terse_reply_in_context() -> None:
     )
     facts = json.loads(done.stdout)["facts"]
     assert "prompt_effort_weeks" in json.dumps(facts)
+
+
+def test_the_sentence_cache_keeps_only_the_most_recently_used_passages(
+    shared_deps, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from advisor import answers
+
+    monkeypatch.setattr(answers, "MAX_CACHED_PASSAGES", 3)
+    picker = answers.ExcerptPicker(shared_deps.corpus, shared_deps.store.embed_model)
+    question = "How many examples do we need for LoRA?"
+    hits = shared_deps.search(question, k=6)
+    first = picker.pick(hits, question)
+    assert len(picker._sentences) == 3
+    assert picker._sentences.keys() <= {h.passage.passage_id for h in hits}
+    # Forgotten passages are embedded again on demand; the answer does not change.
+    assert picker.pick(hits, question) == first
