@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 #: ``progress(done, total, stage)`` is called while a sync embeds passages.
 Progress = Callable[[int, int, str], None]
 _PAGE = 5000
+_PROBE_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -171,16 +172,23 @@ class PassageStore:
             offset += _PAGE
 
     def _probe(self, some_id: str) -> None:
-        """Self-retrieval: a stored vector must find itself. Raises when the store is damaged."""
+        """Self-retrieval: a stored vector must find itself (or an identical copy) among its
+        nearest neighbours. Raises when the store is damaged.
+
+        The search is approximate (HNSW): on tens of thousands of passages the top hit for a
+        vector can be a near neighbour rather than the vector itself (measured at 30k
+        passages, benchmarks/scaling.py), so the probe looks at the top ``_PROBE_DEPTH``."""
         got = self._collection.get(ids=[some_id], include=["embeddings"])
         embeddings = got.get("embeddings")
         if embeddings is None or len(embeddings) == 0:
             raise RuntimeError(f"passage {some_id} has no stored vector")
         result = self._collection.query(
-            query_embeddings=[list(embeddings[0])], n_results=1, include=["distances"]
+            query_embeddings=[list(embeddings[0])],
+            n_results=min(_PROBE_DEPTH, max(1, int(self._collection.count()))),
+            include=["distances"],
         )
-        distances = result["distances"][0]
-        if not distances or distances[0] > 1e-3:
+        ids, distances = result["ids"][0], result["distances"][0]
+        if some_id not in ids and not (distances and distances[0] <= 1e-3):
             raise RuntimeError("a stored vector does not retrieve itself")
 
     def _wipe(self) -> None:

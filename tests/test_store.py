@@ -158,3 +158,43 @@ def test_unreachable_chroma_server_names_the_fix(make_settings, embed_model) -> 
         _open(settings, embed_model)
     assert "chroma run" in str(info.value)
     assert "ADVISOR_CHROMA_HOST" in str(info.value)
+
+
+class _FakeCollection:
+    """Answers the probe's two calls: the stored vector, then its nearest neighbours."""
+
+    def __init__(self, ids: list[str], distances: list[float]) -> None:
+        self.ids, self.distances = ids, distances
+
+    def get(self, ids: list[str], include: list[str]) -> dict[str, object]:
+        return {"ids": ids, "embeddings": [[0.1, 0.2]]}
+
+    def count(self) -> int:
+        return 30_000
+
+    def query(self, **_: object) -> dict[str, object]:
+        return {"ids": [self.ids], "distances": [self.distances]}
+
+
+@pytest.mark.parametrize(
+    ("ids", "distances", "healthy"),
+    [
+        (["p1", "p2"], [0.0, 0.3], True),  # itself first
+        (["p2", "p1"], [0.02, 0.02], True),  # approximate search: itself second
+        (["dup", "p2"], [0.0, 0.1], True),  # an identical vector of another passage first
+        (["p2", "p3"], [0.2, 0.3], False),  # itself nowhere near: damaged
+    ],
+)
+def test_the_self_retrieval_probe_allows_for_approximate_search(
+    ids: list[str], distances: list[float], healthy: bool
+) -> None:
+    from advisor.settings import Settings
+    from advisor.store import PassageStore
+
+    store = PassageStore(Settings(), embed_model=None)  # type: ignore[arg-type]
+    store._collection = _FakeCollection(ids, distances)
+    if healthy:
+        store._probe("p1")
+    else:
+        with pytest.raises(RuntimeError, match="does not retrieve itself"):
+            store._probe("p1")
