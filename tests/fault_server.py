@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -191,12 +192,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def streamlit_command(script: Path, port: int) -> list[str]:
+    """``streamlit run script`` headless on 127.0.0.1:``port``, as the tests and benchmarks
+    start the app (run with ``cwd`` at the project root to pick up ``.streamlit/``)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(script),
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
 @contextmanager
 def serving(
     name: str, command: list[str], health_url: str, log: Path, *, timeout_s: float, **popen: Any
-) -> Iterator[None]:
-    """Run ``command`` (a server on loopback) until ``health_url`` answers 200; stop it after.
-    Fails the test with the end of its log if it exits or does not come up in time."""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server on loopback) until ``health_url`` answers 200, yield its
+    process, stop it after. Fails with the end of its log if it exits or does not come up."""
     import pytest
 
     with open(log, "wb") as out:
@@ -215,7 +226,7 @@ def serving(
             if time.monotonic() - started > timeout_s:
                 pytest.fail(f"{name} did not start: {log.read_text()[-2000:]}")
             time.sleep(0.3)
-        yield
+        yield process
     finally:
         process.terminate()
         try:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .fault_server import free_port, serving
+from .fault_server import free_port, serving, streamlit_command
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -60,21 +59,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "ADVISOR_DATA_DIR": str(data),
         "ADVISOR_LLM_PROVIDER": "none",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = streamlit_command(ROOT / "app.py", port)
     url = f"http://127.0.0.1:{port}"
     with serving(
         "streamlit", command, f"{url}/_stcore/health", log, timeout_s=90, cwd=ROOT, env=env

@@ -16,7 +16,6 @@ import importlib.util
 import json
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +26,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .fault_server import free_port, serving
+from .fault_server import free_port, serving, streamlit_command
 from .test_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
@@ -155,21 +154,6 @@ async def run_sessions(url: str, sessions: list[Session], pid: int) -> tuple[flo
             await browser.close()
 
 
-def server_pid(port: int) -> int:
-    """The streamlit process this test started (a direct child serving ``port``)."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == os.getpid() and b"streamlit" in cmdline and str(port).encode() in cmdline:
-            return int(entry.name)
-    raise AssertionError("the streamlit server process was not found")
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -203,17 +187,13 @@ def app_server(data: Path) -> Iterator[tuple[str, int, Path]]:
     """`streamlit run app.py` on a free loopback port over ``data``: (url, pid, data)."""
     port = free_port()
     env = {**os.environ, "ADVISOR_DATA_DIR": str(data), "ADVISOR_LLM_PROVIDER": "none"}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
+    command = streamlit_command(ROOT / "app.py", port)
     url = f"http://127.0.0.1:{port}"
     log = data / "streamlit.log"
     with serving(
         "streamlit", command, f"{url}/_stcore/health", log, timeout_s=90, cwd=ROOT, env=env
-    ):
-        yield url, server_pid(port), data
+    ) as server:
+        yield url, server.pid, data
 
 
 def run_load(url: str, pid: int, data: Path, sessions: int = SESSIONS) -> dict[str, Any]:
