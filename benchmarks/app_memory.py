@@ -29,33 +29,20 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
+from common import ROOT, write_result
+
+from tests.fault_server import free_port, serving, streamlit_command
+from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SITUATION
+
 PLACEHOLDER = "Describe your situation or ask a question"
-SITUATION = (
-    "We classify 500k support tickets a day into 12 categories. No eval set yet, we eyeball "
-    "outputs. We have about 700 labeled rows."
-)
 FOLLOW_UP = "How many labeled examples do we need before a LoRA fine-tune is worth trying?"
 LIBRARIES = "import chromadb, llama_index.core, sentence_transformers, torch"
 BARE_APP = f"""import streamlit as st
@@ -100,55 +87,6 @@ def memory_mib(pid: int) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_streamlit(script: Path, env: dict[str, str], log: Path) -> tuple[Any, str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(script),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.3)
-    process.terminate()
-    raise RuntimeError("streamlit did not answer its health URL within 120 s")
-
-
-def stop(process: Any) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 # --------------------------------------------------------------------------- driving
@@ -209,11 +147,14 @@ def drive(browser: Any, url: str, pid: int, advisor: bool, tmp: Path) -> list[di
 def measure_app(
     browser: Any, name: str, script: Path, env: dict[str, str], tmp: Path, advisor: bool
 ) -> dict[str, Any]:
-    process, url = start_streamlit(script, env, tmp / f"{name}.log")
-    try:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = streamlit_command(script, port)
+    log = tmp / f"{name}.log"
+    with serving(name, command, f"{url}/_stcore/health", log, timeout_s=120, cwd=ROOT, env=env) as (
+        process
+    ):
         steps = drive(browser, url, process.pid, advisor, tmp)
-    finally:
-        stop(process)
     print(f"{name}: " + json.dumps(steps), file=sys.stderr, flush=True)
     return {"script": str(script.name), "steps": steps, "peak_rss_mib": steps[-1]["peak_rss_mib"]}
 
@@ -374,10 +315,7 @@ def main() -> int:
         "apps": apps,
         "attribution": attribution,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    write_result(result, args.out)
     return 0
 
 

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from common import write_result
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
@@ -327,10 +328,7 @@ def main() -> int:
         "edit_one_document": edit,
         "runs": rows,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    write_result(result, args.out)
     return 0
 
 

@@ -43,10 +43,14 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import summary
+
+from tests.fault_server import free_port, serving
+
 # Installed packages whose docstrings top up the pool, in this order (big, prose-rich ones).
 PACKAGES = (
     "numpy",
@@ -313,19 +317,10 @@ def run_embed_rate(args: argparse.Namespace) -> int:
     return 0
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
-
-
-def timings(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    return {"p50_ms": round(statistics.median(ms), 1), "p95_ms": round(percentile(ms, 0.95), 1)}
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def memory_mb(key: str, pid: int | str = "self") -> float:
+    """``VmRSS`` (current) or ``VmHWM`` (peak) resident memory of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{key}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
 
@@ -355,7 +350,7 @@ def run_child(args: argparse.Namespace) -> int:
     if args.port:
         overrides |= {"chroma_host": "127.0.0.1", "chroma_port": args.port}
     settings = Settings(**overrides)
-    result: dict[str, Any] = {"rss_start_mb": rss_mb()}
+    result: dict[str, Any] = {"rss_start_mb": memory_mb("VmRSS")}
 
     started = time.perf_counter()
     corpus = load_corpus(
@@ -379,7 +374,7 @@ def run_child(args: argparse.Namespace) -> int:
         "from_cache": embed.served,
         "write_s": round(sync_s - embed.compute_s, 2),
         "stored": store.count(),
-        "rss_after_build_mb": rss_mb(),
+        "rss_after_build_mb": memory_mb("VmRSS"),
     }
     assert report.total_passages == store.count() == len(corpus.passages)
 
@@ -405,7 +400,7 @@ def run_child(args: argparse.Namespace) -> int:
                 sum(h.passage.doc_id in article_ids for h in top) / max(1, len(top))
             )
         result[mode.value] = {
-            **timings(times),
+            **summary(times),
             "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / len(ranks), 3),
             "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3),
             "article_share_top5": round(statistics.mean(article_share), 3),
@@ -424,77 +419,19 @@ def run_child(args: argparse.Namespace) -> int:
             only_articles += all(c.doc_id in article_ids for c in reply.citations)
             doc_hit += any(c.doc_id in q.doc_ids for c in reply.citations)
     result["question_turn"] = {
-        **timings(times),
+        **summary(times),
         "questions": len(questions),
         "answered": answered,
         "quoting_only_articles": only_articles,
         "expected_article_cited": doc_hit,
     }
-    result["rss_end_mb"] = rss_mb()
+    result["rss_end_mb"] = memory_mb("VmRSS")
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print("RESULT " + json.dumps(result))
     return 0
 
 
 # --------------------------------------------------------------------------- parent
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def proc_peak_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
-class ChromaServer:
-    """``chroma run`` on loopback with a fresh data folder."""
-
-    def __init__(self, path: Path) -> None:
-        shutil.rmtree(path, ignore_errors=True)
-        self.port = free_port()
-        chroma = Path(sys.executable).with_name("chroma")
-        self.process = subprocess.Popen(
-            [
-                str(chroma),
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--path",
-                str(path),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(
-                    f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1
-                ).is_success:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("chroma run did not answer within 60 s")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def measure(work: Path, label: str, filler: Path, store: str) -> dict[str, Any]:
@@ -511,17 +448,34 @@ def measure(work: Path, label: str, filler: Path, store: str) -> dict[str, Any]:
         "--cache",
         str(work / "vectors.sqlite3"),
     ]
-    server = ChromaServer(work / f"server-{label}") if store == "server" else None
-    try:
-        if server:
-            command += ["--port", str(server.port)]
+    server: Any = nullcontext()
+    if store == "server":
+        server_dir = work / f"server-{label}"
+        shutil.rmtree(server_dir, ignore_errors=True)
+        port = free_port()
+        chroma = Path(sys.executable).with_name("chroma")
+        server = serving(
+            "chroma run",
+            [
+                str(chroma),
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--path",
+                str(server_dir),
+            ],
+            f"http://127.0.0.1:{port}/api/v2/heartbeat",
+            work / f"server-{label}.log",
+            timeout_s=60,
+        )
+        command += ["--port", str(port)]
+    with server as process:
         started = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
-        server_peak = proc_peak_mb(server.process.pid) if server else None
-    finally:
-        if server:
-            server.stop()
+        server_peak = memory_mb("VmHWM", process.pid) if process else None
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{label}/{store} failed:\n{done.stderr[-3000:]}")
@@ -599,7 +553,6 @@ def main() -> int:
     if args.embed_rate:
         return run_embed_rate(args)
 
-    sys.path.insert(0, str(ROOT))
     from advisor.settings import Settings
 
     args.work.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,6 @@ libraries it needs, three runs each.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import subprocess
@@ -26,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from common import summary, write_result
 
 SITUATIONS = [
     "We classify 500k support tickets a day into 12 categories. No eval set yet.",
@@ -37,20 +38,6 @@ IMPORTS = (
     "import chromadb, llama_index.core, sentence_transformers, "
     "llama_index.vector_stores.chroma, llama_index.retrievers.bm25"
 )
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 2),
-        "p95_ms": round(percentile(ms, 0.95), 2),
-    }
 
 
 def timed(fn: Any, *args: Any) -> float:
@@ -137,10 +124,7 @@ def main() -> int:
         "warm": rows,
         "cold": cold_rows,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    write_result(result, args.out)
     return 0
 
 

@@ -35,6 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from common import summary, write_result
+
 from advisor.corpus import Corpus, Passage, _front_matter
 from advisor.deps import build_deps
 from advisor.evaluation import (
@@ -52,20 +54,6 @@ from advisor.settings import load_settings
 from advisor.store import index_text
 
 LATENCY_K = 6
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
-
-
-def summary(values: list[float]) -> dict[str, float]:
-    ms = [v * 1000 for v in values]
-    return {
-        "n": len(ms),
-        "p50_ms": round(statistics.median(ms), 2),
-        "p95_ms": round(percentile(ms, 0.95), 2),
-    }
 
 
 def llamaindex_documents(corpus: Corpus) -> list[Any]:
@@ -276,10 +264,7 @@ def main() -> int:
         "latency_baseline": f"llama-index defaults, top_k={LATENCY_K}",
         "latency": latency,
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    write_result(result, args.out)
     return 0
 
 
