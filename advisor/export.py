@@ -111,12 +111,16 @@ def import_json(raw: bytes) -> Conversation:
         raise QueryError("That export's conversation is damaged and cannot be imported.") from exc
 
 
+def _storable(text: str) -> str:
+    """``text`` with each lone surrogate (which no UTF-8 file or database can hold) as "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _valid_text(obj: dict[str, Any]) -> dict[str, Any]:
-    """JSON escapes can carry lone surrogates ("\\ud800") that no file or database can
-    store: each becomes "?", as in a typed message."""
+    """JSON escapes can carry lone surrogates ("\\ud800"): each becomes "?", as in a typed
+    message."""
     return {
-        key: value.encode("utf-8", "replace").decode("utf-8") if isinstance(value, str) else value
-        for key, value in obj.items()
+        key: _storable(value) if isinstance(value, str) else value for key, value in obj.items()
     }
 
 
@@ -311,7 +315,7 @@ def to_pdf(summary: ExportSummary) -> bytes:
     doc = SimpleDocTemplate(
         buffer,
         pagesize=A4,
-        title=summary.title[:200].encode("utf-8", "replace").decode("utf-8"),
+        title=_storable(summary.title[:200]),
         author="Fine-Tune Advisor",
         leftMargin=18 * mm,
         rightMargin=18 * mm,
@@ -329,7 +333,10 @@ def export(
     conversation: Conversation, assessment: Assessment, corpus_version: str, fmt: str
 ) -> bytes:
     """One format: ``md``, ``json`` or ``pdf``."""
-    summary = summarize(conversation, assessment, corpus_version)
+    return _render(summarize(conversation, assessment, corpus_version), conversation, fmt)
+
+
+def _render(summary: ExportSummary, conversation: Conversation, fmt: str) -> bytes:
     # "replace": a lone surrogate (which no UTF-8 file can hold) becomes "?"
     if fmt == "md":
         return to_markdown(summary).encode("utf-8", "replace")
@@ -344,7 +351,8 @@ def export_all(
     conversation: Conversation, assessment: Assessment, corpus_version: str
 ) -> dict[str, bytes]:
     """Every format at once: ``{"md": …, "json": …, "pdf": …}``."""
-    return {fmt: export(conversation, assessment, corpus_version, fmt) for fmt in FORMATS}
+    summary = summarize(conversation, assessment, corpus_version)
+    return {fmt: _render(summary, conversation, fmt) for fmt in FORMATS}
 
 
 __all__ = [
