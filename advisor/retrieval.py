@@ -113,6 +113,13 @@ class HybridRetriever:
         self.store = store
         self.settings = settings
         self._bm25: Any = None
+        corpus_dir = settings.corpus_dir.resolve()
+        guidance = {
+            d.doc_id for d in corpus.documents if d.path.resolve().is_relative_to(corpus_dir)
+        }
+        #: The guidance articles' passages: searched exactly beside Chroma's approximate
+        #: index, so other documents, however many, cannot push them out (see advisor.store).
+        self.exact_ids = tuple(p.passage_id for p in corpus.passages if p.doc_id in guidance)
 
     def _bm25_retriever(self, k: int) -> Any:
         if self._bm25 is None:
@@ -145,7 +152,8 @@ class HybridRetriever:
         return [h.node.node_id for h in hits if (h.score or 0.0) > 0.0]
 
     def dense_ids(self, query: str, k: int) -> list[str]:
-        return [pid for pid, _ in self.store.query(query, k) if self.corpus.passage(pid)]
+        hits = self.store.query(query, k, exact=self.exact_ids)
+        return [pid for pid, _ in hits if self.corpus.passage(pid)]
 
     def search(
         self, query: str, k: int = 5, mode: RetrievalMode = RetrievalMode.HYBRID

@@ -75,10 +75,29 @@ PACKAGES = (
     "aiohttp",
     "setuptools",
     "pip",
-    # Last: generated API reference, much of it near-identical (exact repeats are dropped).
+    # Generated API reference, much of it near-identical (exact repeats are dropped).
     "kubernetes",
+    # Appended to reach ~100k passages; appending keeps the earlier documents (and their
+    # cached vectors) unchanged.
+    "onnxruntime",
+    "chromadb",
+    "sentence_transformers",
+    "narwhals",
+    "pyarrow",
+    "PIL",
+    "mpmath",
+    "_pytest",
+    "torchgen",
+    "opentelemetry",
+    "mypyc",
+    "google",
+    "pydantic",
+    "hypothesis",
+    "rich",
+    "psycopg",
 )
 MIN_DOCSTRING_CHARS = 200
+MIN_COMMENT_CHARS = 120
 
 
 # --------------------------------------------------------------------------- filler pool
@@ -97,6 +116,32 @@ def _docstring_sections(path: Path) -> list[tuple[str, str]]:
             if doc and len(doc) >= MIN_DOCSTRING_CHARS:
                 name = getattr(node, "name", "module")
                 sections.append((name, doc))
+    return sections
+
+
+def _comment_sections(path: Path) -> list[tuple[str, str]]:
+    """``(heading, text)`` for each block of ``#`` comment lines in one source file that reads
+    as prose (at least MIN_COMMENT_CHARS, mostly letters and spaces)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (UnicodeDecodeError, OSError):
+        return []
+    sections: list[tuple[str, str]] = []
+    block: list[str] = []
+    first = 0
+    for number, line in enumerate([*lines, ""], start=1):
+        stripped = line.strip()
+        if stripped.startswith("#") and not stripped.startswith("#!"):
+            if not block:
+                first = number
+            block.append(stripped.lstrip("#").strip())
+            continue
+        text = " ".join(block).strip()
+        block = []
+        if len(text) >= MIN_COMMENT_CHARS:
+            prose = sum(c.isalpha() or c == " " for c in text) / len(text)
+            if prose >= 0.8:
+                sections.append((f"comment at line {first}", text))
     return sections
 
 
@@ -130,17 +175,21 @@ def _sources() -> Any:
     roots: list[tuple[str, Path]] = [("stdlib", stdlib)]
     site = Path(sysconfig.get_paths()["purelib"])
     roots += [(name, site / name) for name in PACKAGES if (site / name).is_dir()]
-    for label, root in roots:
-        for path in sorted(root.rglob("*.py")):
-            rel = path.relative_to(root)
-            parts = set(rel.parts)
-            if parts & {"test", "tests", "site-packages", "idlelib", "lib2to3"}:
-                continue
-            sections = _docstring_sections(path)
-            if sections:
-                module = ".".join(rel.with_suffix("").parts)
-                name = f"{label}-{module}".replace("/", "-")
-                yield name, f"{label}: {module}", f"{label}/{rel}", sections
+    # Docstrings first; then, appended so the documents before them stay unchanged, the
+    # prose comment blocks of the same files (the docstrings alone give about 78k passages).
+    for kind, reader in (("", _docstring_sections), ("comments", _comment_sections)):
+        for label, root in roots:
+            for path in sorted(root.rglob("*.py")):
+                rel = path.relative_to(root)
+                parts = set(rel.parts)
+                if parts & {"test", "tests", "site-packages", "idlelib", "lib2to3"}:
+                    continue
+                sections = reader(path)
+                if sections:
+                    module = ".".join(rel.with_suffix("").parts)
+                    name = f"{label}-{module}" + (f"-{kind}" if kind else "")
+                    title = f"{label}: {module}" + (f" ({kind})" if kind else "")
+                    yield name.replace("/", "-"), title, f"{label}/{rel}", sections
 
 
 def build_pool(work: Path, needed: int, target_chars: int) -> list[dict[str, Any]]:
@@ -406,18 +455,20 @@ def run_child(args: argparse.Namespace) -> int:
             "article_share_top5": round(statistics.mean(article_share), 3),
         }
 
+    result |= dense_search_comparison(corpus, store, retriever, golden, article_ids)
+
     advisor = Advisor.from_deps(AdvisorDeps(settings, corpus, store, retriever, report))
     questions = load_questions().answerable
     advisor.reply(Conversation(), questions[0].question)  # warm the sentence vectors path
     times, answered, only_articles, doc_hit = [], 0, 0, 0
-    for q in questions:
+    for asked in questions:
         t0 = time.perf_counter()
-        reply = advisor.reply(Conversation(), q.question)
+        reply = advisor.reply(Conversation(), asked.question)
         times.append(time.perf_counter() - t0)
         if reply.citations:
             answered += 1
             only_articles += all(c.doc_id in article_ids for c in reply.citations)
-            doc_hit += any(c.doc_id in q.doc_ids for c in reply.citations)
+            doc_hit += any(c.doc_id in asked.doc_ids for c in reply.citations)
     result["question_turn"] = {
         **summary(times),
         "questions": len(questions),
@@ -429,6 +480,67 @@ def run_child(args: argparse.Namespace) -> int:
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print("RESULT " + json.dumps(result))
     return 0
+
+
+def dense_search_comparison(
+    corpus: Any, store: Any, retriever: Any, golden: list[Any], article_docs: set[str]
+) -> dict[str, Any]:
+    """The same question vectors searched four ways over the same stored vectors: Chroma's
+    HNSW alone (the advisor before the exact guidance search), the advisor's dense search
+    (HNSW merged with an exact search over the articles), exact search over everything
+    (numpy), and the hybrid ranking with HNSW alone. Also HNSW's recall@10 against exact."""
+    import numpy as np
+
+    from advisor.evaluation import first_relevant_rank
+
+    ids: list[str] = []
+    rows = []
+    collection = store._collection
+    for offset in range(0, store.count(), 5000):
+        page = collection.get(include=["embeddings"], limit=5000, offset=offset)
+        ids += page["ids"]
+        rows.append(np.asarray(page["embeddings"], dtype=np.float32))
+    matrix = np.vstack(rows)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    def scored(tops: list[list[str]]) -> dict[str, Any]:
+        ranks = [
+            first_relevant_rank(q, (corpus.passage(pid) for pid in top))
+            for q, top in zip(golden, tops, strict=True)
+        ]
+        share = [sum(pid in article_passages for pid in top[:5]) / 5 for top in tops]
+        return {
+            "hit@5": round(sum(r is not None and r <= 5 for r in ranks) / len(ranks), 3),
+            "mrr": round(sum(1 / r for r in ranks if r) / len(ranks), 3),
+            "article_share_top5": round(statistics.mean(share), 3),
+        }
+
+    article_passages = {p.passage_id for p in corpus.passages if p.doc_id in article_docs}
+    exact_all, hnsw, exact_times = [], [], []
+    for q in golden:
+        vector = np.asarray(store.embed_model.get_query_embedding(q.question), dtype=np.float32)
+        vector /= np.linalg.norm(vector)
+        t0 = time.perf_counter()
+        sims = matrix @ vector
+        best = np.argpartition(-sims, 10)[:10]
+        exact_all.append([ids[i] for i in best[np.argsort(-sims[best])]])
+        exact_times.append(time.perf_counter() - t0)
+        hnsw.append([pid for pid, _ in store.query(q.question, 10)])
+    recall = [len(set(a) & set(e)) / 10 for a, e in zip(hnsw, exact_all, strict=True)]
+    saved, retriever.exact_ids = retriever.exact_ids, ()
+    try:
+        hybrid_hnsw = [
+            [h.passage.passage_id for h in retriever.search(q.question, k=10)] for q in golden
+        ]
+    finally:
+        retriever.exact_ids = saved
+    return {
+        "dense_hnsw_only": scored(hnsw),
+        "dense_exact_all": scored(exact_all) | {"matrix_product": summary(exact_times)},
+        "hybrid_hnsw_only": scored(hybrid_hnsw),
+        "hnsw_recall@10": round(statistics.mean(recall), 3),
+        "exact_guidance_passages": len(retriever.exact_ids),
+    }
 
 
 # --------------------------------------------------------------------------- parent
