@@ -376,15 +376,9 @@ class PassageStore:
 
         try:
             vector = np.asarray(self.embed_model.get_query_embedding(text), dtype=np.float32)
-            count = int(self._collection.count())
-            found = (
-                self._collection.query(
-                    query_embeddings=[vector.tolist()],
-                    n_results=min(k, count),
-                    include=["distances"],
-                )
-                if count
-                else {"ids": [[]], "distances": [[]]}
+            # Chroma returns fewer than k hits (none on an empty collection) without error.
+            found = self._collection.query(
+                query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
             )
             # Chroma's cosine distance is 1 - cosine similarity.
             scores = {
