@@ -1,11 +1,16 @@
 # Two entry points, both self-installing into ./.venv (Python 3.11, pinned dependencies):
 #   make app    install the runtime and start the Streamlit app (no LLM, no network needed)
 #   make test   install runtime + test tools, then lint, type-check and run every test
+# Measuring (see docs/scorecard.md and benchmarks/RESULTS.md):
+#   make eval            the scorecard; exits 1 below evals/baseline.json
+#   make bench           every side-by-side benchmark (~15 min), results in benchmarks/results/
+#   make bench-NAME      one of them, e.g. make bench-turn_latency
+#   make bench-scaling   the scaling curve to ~100k passages (embeds ~100k passages once: hours)
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: app test install install-test lint typecheck clean
+.PHONY: app test install install-test lint typecheck clean eval bench bench-scaling
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -41,5 +46,24 @@ typecheck: install-test
 test: install-test lint typecheck
 	$(BIN)/python -m pytest
 
+eval: install
+	$(BIN)/advisor eval
+
+BENCHES := turn_latency vs_llamaindex_defaults index_build app_memory load_test
+SCALING_WORK ?= .scaling-work
+SCALES ?= 1000,10000,100000
+
+bench: $(addprefix bench-,$(BENCHES))
+
+# The scaling curve embeds its filler once into a cache in $(SCALING_WORK), then times
+# every point from cached vectors (so no point's timings include embedding).
+bench-scaling: install-test
+	$(BIN)/python benchmarks/scaling.py --scales $(SCALES) --work $(SCALING_WORK) --prefill
+	$(BIN)/python benchmarks/scaling.py --scales $(SCALES) --work $(SCALING_WORK) \
+		--out benchmarks/results/scaling.json
+
+bench-%: install-test
+	$(BIN)/python benchmarks/$*.py --out benchmarks/results/$*.json
+
 clean:
-	rm -rf $(VENV) .advisor-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .advisor-data .pytest_cache .mypy_cache .ruff_cache $(SCALING_WORK)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, write_result
+from common import ROOT, machine, write_result
 
 from tests.fault_server import free_port, serving, streamlit_command
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SITUATION
@@ -308,7 +307,7 @@ def main() -> int:
         apps["advisor (app.py)"]["peak_rss_mib"] / imports_peak, 2
     )
     result = {
-        "machine": f"{platform.machine()}, 2-core AMD EPYC, Python {platform.python_version()}",
+        "machine": machine(),
         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "index_build_s": round(index_s, 1),
         "baseline": "bare (baseline)",

@@ -8,6 +8,8 @@ import it as ``common``. Loopback servers are started with ``tests/fault_server.
 from __future__ import annotations
 
 import json
+import os
+import platform
 import statistics
 import sys
 from pathlib import Path
@@ -40,3 +42,26 @@ def write_result(result: dict[str, Any], out: Path | None) -> None:
     print(text)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on, read off this machine (not assumed)."""
+    import chromadb
+    import torch
+
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {
+        "arch": platform.machine(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
+        "python": platform.python_version(),
+        "chromadb": chromadb.__version__,
+        "torch": torch.__version__,
+        # Other work on the machine skews timings: the 1-minute load average at the start.
+        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+    }

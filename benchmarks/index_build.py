@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -36,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import write_result
+from common import machine, write_result
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
@@ -319,7 +318,7 @@ def main() -> int:
         row["seconds_ratio"] = round(row["median_s"] / base_edit, 3)
 
     result = {
-        "machine": f"{platform.machine()}, 2-core AMD EPYC, Python {platform.python_version()}",
+        "machine": machine(),
         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "repeat": args.repeat,
         "fresh_build_baseline": "baseline",

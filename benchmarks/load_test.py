@@ -13,16 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from common import machine
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from tests.test_load import app_server, run_load  # noqa: E402
+from tests.test_load import app_server, run_load
 
 
 def main() -> int:
@@ -33,8 +31,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, app_server(Path(tmp)) as (url, pid, data):
         numbers = run_load(url, pid, data, args.sessions)
     numbers = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}",
+        "machine": machine(),
         **numbers,
     }
     print(json.dumps(numbers, indent=2))

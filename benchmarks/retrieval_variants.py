@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from common import machine
 
 from advisor.deps import read_corpus
 from advisor.embeddings import build_embedding_model
@@ -66,8 +67,7 @@ def main() -> int:
         args.out.write_text(
             json.dumps(
                 {
-                    "machine": f"{platform.machine()} {platform.processor() or ''} "
-                    f"python {sys.version.split()[0]}",
+                    "machine": machine(),
                     "questions": {k: len(g.questions) for k, g in golden_sets.items()},
                     "rows": rows,
                 },

@@ -39,7 +39,6 @@ import ast
 import hashlib
 import json
 import os
-import platform
 import resource
 import shutil
 import sqlite3
@@ -51,7 +50,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from common import summary
+from common import machine, summary
 
 from tests.fault_server import free_port, serving
 
@@ -601,25 +600,6 @@ def measure(work: Path, label: str, filler: Path, store: str) -> dict[str, Any]:
         result["server_peak_rss_mb"] = server_peak
     shutil.rmtree(data_dir, ignore_errors=True)
     return result
-
-
-def machine() -> dict[str, Any]:
-    import chromadb
-    import torch
-
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30),
-        "python": platform.python_version(),
-        "chromadb": chromadb.__version__,
-        "torch": torch.__version__,
-    }
 
 
 def table(rows: list[dict[str, Any]], embed_rate: float) -> str:

@@ -2,7 +2,11 @@
 
 Over the same index and the same questions (the 80 retrieval golden questions), it times:
 
-* bare dense retrieval (one Chroma query through llama-index, k=6): the baseline;
+* bare dense retrieval, the baseline: what a llama-index user would write over the same Chroma
+  collection and the same loaded model (``VectorStoreIndex.from_vector_store`` over a
+  ``ChromaVectorStore``, ``as_retriever(similarity_top_k=6).retrieve``), no advisor code;
+* the advisor's dense search (``PassageStore.query``: one Chroma query merged with an exact
+  search over the guidance articles' vectors, k=6);
 * hybrid retrieval (BM25 + dense + fusion, k=6);
 * a full question turn (``Advisor.reply`` in a fresh conversation: extraction, engine,
   retrieval, sentence scoring, reply text, markers);
@@ -18,7 +22,6 @@ libraries it needs, three runs each.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import subprocess
 import sys
@@ -26,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import summary, write_result
+from common import machine, summary, write_result
 
 SITUATIONS = [
     "We classify 500k support tickets a day into 12 categories. No eval set yet.",
@@ -44,6 +47,16 @@ def timed(fn: Any, *args: Any) -> float:
     started = time.perf_counter()
     fn(*args)
     return time.perf_counter() - started
+
+
+def bare_dense_retriever(store: Any, k: int) -> Any:
+    """A plain llama-index retriever over the advisor's Chroma collection and model."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    vector_store = ChromaVectorStore(chroma_collection=store._collection)
+    index = VectorStoreIndex.from_vector_store(vector_store, embed_model=store.embed_model)
+    return index.as_retriever(similarity_top_k=k)
 
 
 def cold(command: list[str], runs: int) -> dict[str, float]:
@@ -73,6 +86,7 @@ def main() -> int:
     deps = build_deps()
     advisor = Advisor.from_deps(deps)
     advisor.llm = None
+    bare = bare_dense_retriever(deps.store, k=6)
     questions = [
         q.question
         for p in (DEFAULT_RETRIEVAL_GOLDEN, HOLDOUT_RETRIEVAL_GOLDEN)
@@ -85,10 +99,13 @@ def main() -> int:
     for s in SITUATIONS:
         advisor.reply(Conversation(), s)
 
-    dense, hybrid, question_turn, situation_turn = [], [], [], []
+    for q in questions:
+        bare.retrieve(q)
+    dense, advisor_dense, hybrid, question_turn, situation_turn = [], [], [], [], []
     for _ in range(args.repeat):
         for q in questions:
-            dense.append(timed(deps.store.query, q, 6))
+            dense.append(timed(bare.retrieve, q))
+            advisor_dense.append(timed(deps.store.query, q, 6, deps.retriever.exact_ids))
             hybrid.append(timed(deps.retriever.search, q, 6))
             question_turn.append(timed(advisor.reply, Conversation(), q))
         for s in SITUATIONS * 5:
@@ -96,6 +113,7 @@ def main() -> int:
 
     rows = {
         "bare dense retrieval (baseline)": summary(dense),
+        "advisor dense search (Chroma + exact articles)": summary(advisor_dense),
         "hybrid retrieval": summary(hybrid),
         "question turn (Advisor.reply)": summary(question_turn),
         "situation turn (Advisor.reply)": summary(situation_turn),
@@ -118,7 +136,7 @@ def main() -> int:
         row["ratio_to_imports"] = round(row["median_s"] / first, 2)
 
     result = {
-        "machine": f"{platform.machine()}, 2-core AMD EPYC, Python {platform.python_version()}",
+        "machine": machine(),
         "questions": len(questions),
         "repeat": args.repeat,
         "warm": rows,

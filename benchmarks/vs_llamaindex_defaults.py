@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -35,7 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import summary, write_result
+from common import machine, summary, write_result
 
 from advisor.corpus import Corpus, Passage, _front_matter
 from advisor.deps import build_deps
@@ -254,7 +253,7 @@ def main() -> int:
             row["p95_ratio"] = round(row["p95_ms"] / base_ms["p95_ms"], 2)
 
     result = {
-        "machine": f"{platform.machine()}, 2-core AMD EPYC, Python {platform.python_version()}",
+        "machine": machine(),
         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "questions": {k: len(g.questions) for k, g in golden_sets.items()},
         "repeat": args.repeat,
