@@ -51,7 +51,7 @@ eval: install
 
 BENCHES := turn_latency vs_llamaindex_defaults index_build app_memory load_test
 SCALING_WORK ?= .scaling-work
-SCALES ?= 1000,10000,100000
+SCALES ?= 1000,10000,30000,100000
 
 bench: $(addprefix bench-,$(BENCHES))
 

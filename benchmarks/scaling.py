@@ -25,7 +25,7 @@ a Chroma server started here with ``chroma run`` on 127.0.0.1), a fresh process:
   (numpy), and reports HNSW's recall@10 against exact search;
 * reports its peak RSS (and the Chroma server's, in server mode).
 
-    python benchmarks/scaling.py [--scales 1000,10000,100000] [--stores embedded,server] \
+    python benchmarks/scaling.py [--scales 1000,10000,30000,100000] [--stores embedded,server] \
         [--work /tmp/advisor-scaling] [--out benchmarks/results/scaling.json]
 
 Embedding 100k passages takes a while on 2 cores (the run prints the measured rate); the
@@ -630,7 +630,7 @@ def table(rows: list[dict[str, Any]], embed_rate: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scales", default="1000,10000,100000")
+    parser.add_argument("--scales", default="1000,10000,30000,100000")
     parser.add_argument("--stores", default="embedded,server")
     parser.add_argument("--work", type=Path, default=Path("/tmp/advisor-scaling"))
     parser.add_argument("--out", type=Path, default=None)
