@@ -36,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from common import ROOT, machine, write_result
+from common import ROOT, machine, require_chromium, write_result
 
 from tests.fault_server import free_port, serving, streamlit_command
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, SITUATION
@@ -251,6 +251,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    require_chromium(CHROMIUM)
     from playwright.sync_api import sync_playwright
 
     load_start = round(os.getloadavg()[0], 2)

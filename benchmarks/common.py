@@ -65,3 +65,12 @@ def machine() -> dict[str, Any]:
         # Other work on the machine skews timings: the 1-minute load average at the start.
         "load_average_1m_at_start": round(os.getloadavg()[0], 2),
     }
+
+
+def require_chromium(path: str) -> None:
+    """Stop with the fix named when Debian's chromium (driven by Playwright) is missing."""
+    if not Path(path).exists():
+        raise SystemExit(
+            f"This benchmark drives Debian's chromium, which is not at {path}: "
+            "install it with `apt-get install chromium` (as .ci/run does)."
+        )

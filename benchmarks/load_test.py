@@ -16,10 +16,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from common import machine
+from common import machine, require_chromium
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from tests.test_browser import CHROMIUM
 from tests.test_load import app_server, run_load
 
 
@@ -28,6 +29,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    require_chromium(CHROMIUM)
     with tempfile.TemporaryDirectory() as tmp, app_server(Path(tmp)) as (url, pid, data):
         numbers = run_load(url, pid, data, args.sessions)
     numbers = {
