@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from advisor.corpus import Corpus, Passage, sentence_spans
+from advisor.embeddings import QueryEmbedder
 from advisor.retrieval import SearchHit
 
 #: Below this best cosine similarity (meaning alone: word overlap lifts on-topic questions the
@@ -147,9 +148,16 @@ MAX_CACHED_PASSAGES = 4_000
 class ExcerptPicker:
     """Scores the sentences of retrieved passages against a question (module doc)."""
 
-    def __init__(self, corpus: Corpus, embed_model: Any) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        embed_model: Any,
+        embed_query: Callable[[str], np.ndarray] | None = None,
+    ) -> None:
+        """``embed_query``: the store's, so a question already searched is not embedded again."""
         self.corpus = corpus
         self.embed_model = embed_model
+        self._embed_query = embed_query or QueryEmbedder(embed_model)
         self._stems = _Stems()
         # Least recently used passages are forgotten first: on a large corpus, a long-running
         # server would otherwise keep the sentence vectors of every passage it ever quoted.
@@ -188,8 +196,7 @@ class ExcerptPicker:
         return spans, vectors, stems
 
     def _query(self, text: str) -> tuple[np.ndarray, set[str]]:
-        vector = np.asarray(self.embed_model.get_query_embedding(text), dtype=np.float32)
-        return _unit(vector[None, :])[0], self._stems(text)
+        return _unit(self._embed_query(text)[None, :])[0], self._stems(text)
 
     def pick(
         self,

@@ -215,7 +215,7 @@ class Advisor:
             rules=rules,
             composer=Composer(deps.corpus, rules),
             search=lambda query, k: deps.retriever.search(query, k=k),
-            picker=ExcerptPicker(deps.corpus, deps.store.embed_model),
+            picker=ExcerptPicker(deps.corpus, deps.store.embed_model, deps.store.embed_query),
             llm=client,
             max_message_chars=settings.max_message_chars,
             turn_deadline_s=settings.llm_turn_deadline_s,

@@ -7,8 +7,12 @@ package through sentence-transformers, with the hub switched off: no network, ev
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from advisor.errors import ConfigError, EmbeddingError
 from advisor.settings import EmbeddingProvider, Settings
@@ -30,6 +34,38 @@ def register(provider: EmbeddingProvider) -> Callable[[EmbeddingFactory], Embedd
         return factory
 
     return decorator
+
+
+class QueryEmbedder:
+    """A question's vector, computed once per question.
+
+    A question turn needs it twice: for dense retrieval, then to score the retrieved
+    sentences. Embedding it is the largest single cost of a deterministic turn (about 8 ms of
+    20 on 2 cores, benchmarks/RESULTS.md), so the vectors of the last ``size`` questions are
+    kept. One instance is shared by every session of a server, hence the lock. Vectors are
+    float32 and read-only, so a caller cannot change what the next one gets."""
+
+    def __init__(self, model: BaseEmbedding, size: int = 64) -> None:
+        self.model = model
+        self.size = size
+        self.computed = 0
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+                return vector
+        vector = np.asarray(self.model.get_query_embedding(text), dtype=np.float32)
+        vector.setflags(write=False)
+        with self._lock:
+            self.computed += 1
+            self._cache[text] = vector
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return vector
 
 
 def model_identity(settings: Settings) -> str:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock, Timeout
 
 from advisor.corpus import Corpus, Passage
+from advisor.embeddings import QueryEmbedder
 from advisor.errors import EmbeddingError, StoreError
 from advisor.settings import IndexContext, Settings
 
@@ -114,6 +115,8 @@ class PassageStore:
     def __init__(self, settings: Settings, embed_model: BaseEmbedding) -> None:
         self.settings = settings
         self.embed_model = embed_model
+        #: Shared with the answer picker, so a question is embedded once per turn.
+        self.embed_query = QueryEmbedder(embed_model)
         self.collection_name = f"{settings.collection_prefix}_{settings.embedding_fingerprint()}"
         self._client: Any = None
         self._collection: Any = None
@@ -375,7 +378,7 @@ class PassageStore:
         import numpy as np
 
         try:
-            vector = np.asarray(self.embed_model.get_query_embedding(text), dtype=np.float32)
+            vector = self.embed_query(text)
             # Chroma returns fewer than k hits (none on an empty collection) without error.
             found = self._collection.query(
                 query_embeddings=[vector.tolist()], n_results=k, include=["distances"]

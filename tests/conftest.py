@@ -122,7 +122,9 @@ def make_advisor(shared_deps):  # type: ignore[no-untyped-def]
 
     retriever = shared_deps
     rules = default_rules()
-    picker = ExcerptPicker(retriever.corpus, retriever.store.embed_model)
+    picker = ExcerptPicker(
+        retriever.corpus, retriever.store.embed_model, retriever.store.embed_query
+    )
 
     def make(**kwargs):  # type: ignore[no-untyped-def]
         return Advisor(

@@ -117,6 +117,27 @@ def test_a_question_is_answered_with_quoted_cited_excerpts(advisor: Any) -> None
     assert reply.verdict is Verdict.NEED_MORE_INFO
 
 
+def test_a_question_turn_embeds_its_question_once(
+    advisor: Any, shared_deps: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Retrieval and sentence scoring share one vector (embedding is the turn's largest cost)."""
+    model_class = type(shared_deps.store.embed_model)
+    real = model_class.get_query_embedding
+    asked: list[str] = []
+
+    def counting(self: Any, text: str) -> Any:
+        asked.append(text)
+        return real(self, text)
+
+    # On the class, so every path to the model is counted, whichever object it goes through.
+    monkeypatch.setattr(model_class, "get_query_embedding", counting)
+    question = "How many labeled examples does LoRA need for a narrow classification task?"
+    _, (reply,) = talk(advisor, question)
+    assert reply.kind is ReplyKind.ANSWER
+    assert reply.citations
+    assert asked == [question]
+
+
 def test_a_follow_up_is_read_with_the_question_before_it(advisor: Any) -> None:
     _conversation, (_first, second) = talk(
         advisor, "What does it cost to host a fine-tuned open model?", "and at what volume?"
