@@ -67,6 +67,11 @@ class QueryEmbedder:
                 self._cache.popitem(last=False)
         return vector
 
+    def clear(self) -> None:
+        """Forget every cached vector (benchmarks time turns on questions never seen)."""
+        with self._lock:
+            self._cache.clear()
+
 
 def model_identity(settings: Settings) -> str:
     """What identifies the vectors a provider makes (part of the index fingerprint)."""

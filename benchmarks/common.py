@@ -45,7 +45,8 @@ def write_result(result: dict[str, Any], out: Path | None) -> None:
 
 
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on, read off this machine (not assumed)."""
+    """What the numbers were measured on, read off this machine (not assumed). Call it before
+    the run, so the load average says how busy the machine was with other work."""
     import chromadb
     import torch
 
@@ -62,8 +63,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "chromadb": chromadb.__version__,
         "torch": torch.__version__,
-        # Other work on the machine skews timings: the 1-minute load average at the start.
-        "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+        # Other work on the machine skews timings.
+        "load_average_1m_before_run": round(os.getloadavg()[0], 2),
     }
 
 

@@ -225,6 +225,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    host = machine()  # before the run: its load average is other work's
 
     load_start = round(os.getloadavg()[0], 2)
     model = counting_model()
@@ -318,7 +319,7 @@ def main() -> int:
         row["seconds_ratio"] = round(row["median_s"] / base_edit, 3)
 
     result = {
-        "machine": machine(),
+        "machine": host,
         "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
         "repeat": args.repeat,
         "fresh_build_baseline": "baseline",

@@ -78,6 +78,7 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
+    host = machine()  # before the run: its load average is other work's
 
     from advisor.chat import Advisor, Conversation
     from advisor.deps import build_deps
@@ -101,12 +102,18 @@ def main() -> int:
 
     for q in questions:
         bare.retrieve(q)
+    # Each timed call meets its question for the first time: the question-vector cache (which
+    # lets a turn embed its question once) is emptied before it, so no call reuses another's.
+    forget = deps.store.embed_query.clear
     dense, advisor_dense, hybrid, question_turn, situation_turn = [], [], [], [], []
     for _ in range(args.repeat):
         for q in questions:
             dense.append(timed(bare.retrieve, q))
+            forget()
             advisor_dense.append(timed(deps.store.query, q, 6, deps.retriever.exact_ids))
+            forget()
             hybrid.append(timed(deps.retriever.search, q, 6))
+            forget()
             question_turn.append(timed(advisor.reply, Conversation(), q))
         for s in SITUATIONS * 5:
             situation_turn.append(timed(advisor.reply, Conversation(), s))
@@ -136,7 +143,7 @@ def main() -> int:
         row["ratio_to_imports"] = round(row["median_s"] / first, 2)
 
     result = {
-        "machine": machine(),
+        "machine": host,
         "questions": len(questions),
         "repeat": args.repeat,
         "warm": rows,
