@@ -43,7 +43,8 @@ class QueryEmbedder:
     sentences. Embedding it is the largest single cost of a deterministic turn (about 8 ms of
     20 on 2 cores, benchmarks/RESULTS.md), so the vectors of the last ``size`` questions are
     kept. One instance is shared by every session of a server, hence the lock. Vectors are
-    float32 and read-only, so a caller cannot change what the next one gets."""
+    float32 and read-only, so a caller cannot change what the next one gets. A model failure
+    is an :class:`EmbeddingError` (nothing is cached)."""
 
     def __init__(self, model: BaseEmbedding, size: int = 64) -> None:
         self.model = model
@@ -58,7 +59,16 @@ class QueryEmbedder:
             if vector is not None:
                 self._cache.move_to_end(text)
                 return vector
-        vector = np.asarray(self.model.get_query_embedding(text), dtype=np.float32)
+        try:
+            vector = np.asarray(self.model.get_query_embedding(text), dtype=np.float32)
+        except Exception as exc:
+            detail = (str(exc).strip().splitlines() or ["no detail"])[0][:200]
+            raise EmbeddingError(
+                f"The embedding model could not embed the question ({type(exc).__name__}: "
+                f"{detail}).",
+                hint="Check that the embedding endpoint answers (ADVISOR_EMBEDDING_* settings), "
+                "or unset them to use the bundled model.",
+            ) from exc
         vector.setflags(write=False)
         with self._lock:
             self.computed += 1

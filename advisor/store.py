@@ -193,8 +193,8 @@ class PassageStore:
         even in the top ``_PROBE_DEPTH``. So up to ``_PROBES`` vectors spread over ``ids``
         are probed and the store counts as damaged only when most of them miss; a damaged
         segment loses them all."""
-        step = max(1, len(ids) // _PROBES)
-        sample = list(ids[::step][:_PROBES])
+        count = min(_PROBES, len(ids))
+        sample = [ids[i * len(ids) // count] for i in range(count)]
         got = self._collection.get(ids=sample, include=["embeddings"])
         embeddings = got.get("embeddings")
         if embeddings is None or len(embeddings) < len(sample):
@@ -308,7 +308,14 @@ class PassageStore:
             self._vector_store().delete_nodes(node_ids=stale)
         embedded = self._add(missing, progress)
         if embedded:
-            self._probe([p.passage_id for p in missing])
+            try:
+                self._probe([p.passage_id for p in missing])
+            except Exception as exc:
+                raise StoreError(
+                    f"The vectors just written to {self.location} cannot be found again "
+                    f"({type(exc).__name__}: {_first_line(exc)}).",
+                    hint="Run `advisor index --rebuild`; if it happens again, report it.",
+                ) from exc
         if self.embedded:
             self._drop_other_collections()
 
@@ -377,8 +384,8 @@ class PassageStore:
             raise StoreError("The index is not open.", hint="Run `advisor index` first.")
         import numpy as np
 
+        vector = self.embed_query(text)  # an EmbeddingError names the embedding settings
         try:
-            vector = self.embed_query(text)
             # Chroma returns fewer than k hits (none on an empty collection) without error.
             found = self._collection.query(
                 query_embeddings=[vector.tolist()], n_results=k, include=["distances"]
@@ -393,10 +400,9 @@ class PassageStore:
                 if ids:
                     norm = float(np.linalg.norm(vector)) or 1.0
                     sims = matrix @ (vector / norm)
-                    for i in np.argsort(-sims, kind="stable")[:k]:
+                    top = np.argpartition(-sims, k)[:k] if len(sims) > k else range(len(sims))
+                    for i in top:
                         scores[ids[i]] = float(sims[i])
-        except StoreError:
-            raise
         except Exception as exc:
             raise StoreError(
                 f"The vector search failed ({type(exc).__name__}: {_first_line(exc)}).",
@@ -405,26 +411,38 @@ class PassageStore:
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
 
     def _exact_vectors(self, exact: Sequence[str]) -> tuple[list[str], Any]:
-        """The stored vectors of ``exact`` as unit rows, cached until the next sync."""
+        """The stored vectors of ``exact`` as unit rows, cached until the next sync.
+
+        A set with ids missing from the store (a sync cut short, another replica deleting
+        them) is used but not cached, so the next query looks again."""
         import numpy as np
 
         key = tuple(exact)
-        if self._exact is None or self._exact[0] != key:
-            ids: list[str] = []
-            rows: list[Any] = []
-            for start in range(0, len(key), _PAGE):
-                page = self._collection.get(
-                    ids=list(key[start : start + _PAGE]), include=["embeddings"]
-                )
-                if len(page["ids"]):
-                    ids += page["ids"]
-                    rows.append(np.asarray(page["embeddings"], dtype=np.float32))
-            matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
-            if len(matrix):
-                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-                matrix = matrix / np.where(norms == 0, 1.0, norms)
+        cached = self._exact
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        ids: list[str] = []
+        rows: list[Any] = []
+        for start in range(0, len(key), _PAGE):
+            page = self._collection.get(
+                ids=list(key[start : start + _PAGE]), include=["embeddings"]
+            )
+            if len(page["ids"]):
+                ids += page["ids"]
+                rows.append(np.asarray(page["embeddings"], dtype=np.float32))
+        matrix = np.vstack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+        if len(matrix):
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = matrix / np.where(norms == 0, 1.0, norms)
+        if len(ids) == len(key):
             self._exact = (key, ids, matrix)
-        return self._exact[1], self._exact[2]
+        else:
+            log.warning(
+                "%d of %d passages to search exactly have no stored vector; run `advisor index`",
+                len(key) - len(ids),
+                len(key),
+            )
+        return ids, matrix
 
     def count(self) -> int:
         return int(self._collection.count()) if self._collection is not None else 0

@@ -47,14 +47,18 @@ def write_result(result: dict[str, Any], out: Path | None) -> None:
 def machine() -> dict[str, Any]:
     """What the numbers were measured on, read off this machine (not assumed). Call it before
     the run, so the load average says how busy the machine was with other work."""
+    load = round(os.getloadavg()[0], 2)  # first: the imports below take a few seconds
     import chromadb
     import torch
 
-    cpu = "unknown"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:  # not Linux
+        pass
     return {
         "arch": platform.machine(),
         "cpu": cpu,
@@ -64,7 +68,7 @@ def machine() -> dict[str, Any]:
         "chromadb": chromadb.__version__,
         "torch": torch.__version__,
         # Other work on the machine skews timings.
-        "load_average_1m_before_run": round(os.getloadavg()[0], 2),
+        "load_average_1m_before_run": load,
     }
 
 

@@ -37,6 +37,7 @@ CONFIGURATIONS: dict[str, dict[str, str]] = {
     },
     "shipped .streamlit/config.toml (fileWatcherType none, postScriptGC false)": {},
 }
+OVERRIDDEN = {key for overrides in CONFIGURATIONS.values() for key in overrides}
 COMPARED = (
     "turn_s_median",
     "turn_s_p95",
@@ -56,12 +57,12 @@ def main() -> int:
     runs: dict[str, dict[str, Any]] = {}
     for name, overrides in CONFIGURATIONS.items():
         print(f"== {name}", flush=True)
-        with (
-            mock.patch.dict(os.environ, overrides),
-            tempfile.TemporaryDirectory() as tmp,
-            app_server(Path(tmp)) as (url, pid, data),
-        ):
-            runs[name] = run_load(url, pid, data, args.sessions)
+        with mock.patch.dict(os.environ):
+            for key in OVERRIDDEN:  # the caller's own settings would win over config.toml
+                os.environ.pop(key, None)
+            os.environ.update(overrides)
+            with tempfile.TemporaryDirectory() as tmp, app_server(Path(tmp)) as (url, pid, data):
+                runs[name] = run_load(url, pid, data, args.sessions)
         print(json.dumps(runs[name]), flush=True)
     baseline, shipped = runs.values()
     result = {

@@ -459,6 +459,10 @@ def run_child(args: argparse.Namespace) -> int:
             "article_share_top5": round(statistics.mean(article_share), 3),
         }
 
+    # The comparison below reads every stored vector into this process; the advisor never does.
+    result["peak_rss_before_comparison_mb"] = round(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+    )
     result |= dense_search_comparison(corpus, store, retriever, golden, article_ids)
 
     advisor = Advisor.from_deps(AdvisorDeps(settings, corpus, store, retriever, report))

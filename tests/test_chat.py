@@ -131,11 +131,24 @@ def test_a_question_turn_embeds_its_question_once(
 
     # On the class, so every path to the model is counted, whichever object it goes through.
     monkeypatch.setattr(model_class, "get_query_embedding", counting)
+    shared_deps.store.embed_query.clear()  # a question an earlier test asked is not new
     question = "How many labeled examples does LoRA need for a narrow classification task?"
     _, (reply,) = talk(advisor, question)
     assert reply.kind is ReplyKind.ANSWER
     assert reply.citations
     assert asked == [question]
+
+
+def test_the_app_advisor_shares_the_stores_question_vectors(shared_deps: Any) -> None:
+    """`Advisor.from_deps` (what the app and CLI build) wires the picker to the store's cache."""
+    from advisor.chat import Advisor
+    from advisor.deps import AdvisorDeps
+
+    store = shared_deps.store
+    deps = AdvisorDeps(store.settings, shared_deps.corpus, store, shared_deps, None)  # type: ignore[arg-type]
+    built = Advisor.from_deps(deps)
+    assert built.picker is not None
+    assert built.picker._embed_query is store.embed_query
 
 
 def test_a_follow_up_is_read_with_the_question_before_it(advisor: Any) -> None:

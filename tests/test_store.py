@@ -236,11 +236,19 @@ def test_the_self_retrieval_probe_allows_for_approximate_search(
             store._probe(list(neighbours))
 
 
-def test_probes_are_spread_over_the_ids() -> None:
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (100, ["p000", "p020", "p040", "p060", "p080"]),
+        (7, ["p000", "p001", "p002", "p004", "p005"]),
+        (3, ["p000", "p001", "p002"]),
+    ],
+)
+def test_probes_are_spread_over_the_ids(stored: int, expected: list[str]) -> None:
     from advisor.settings import Settings
     from advisor.store import PassageStore
 
-    ids = [f"p{i:03d}" for i in range(100)]
+    ids = [f"p{i:03d}" for i in range(stored)]
     probed: list[str] = []
 
     class Recording(_FakeCollection):
@@ -251,7 +259,7 @@ def test_probes_are_spread_over_the_ids() -> None:
     store = PassageStore(Settings(), embed_model=None)  # type: ignore[arg-type]
     store._collection = Recording(_probe_case(**dict.fromkeys(ids, FOUND)))
     store._probe(ids)
-    assert probed == ["p000", "p020", "p040", "p060", "p080"]
+    assert probed == expected
 
 
 class _MissingIsland:
@@ -306,6 +314,45 @@ def test_query_merges_an_exact_search_over_the_passages_it_must_not_lose() -> No
     scores = dict(merged)
     assert scores["article:1"] == pytest.approx(0.9 / (0.9**2 + 0.1**2) ** 0.5)
     assert scores["filler:1"] == pytest.approx(0.5 / 0.75**0.5)  # Chroma's 1 - distance
+
+
+def test_exact_passages_missing_from_the_store_are_looked_for_again() -> None:
+    """A sync cut short (or another replica) can leave an article without its vector: the
+    rest are still searched exactly, and the incomplete set is not cached."""
+    from advisor.settings import Settings
+    from advisor.store import PassageStore
+
+    vectors = {"article:1": [0.9, 0.1, 0.0], "filler:1": [0.5, 0.5, 0.5]}
+    store = PassageStore(Settings(), embed_model=_AxisEmbedding())  # type: ignore[arg-type]
+    store._collection = _MissingIsland(vectors, reachable=["filler:1"])
+    exact = ["article:1", "article:2"]
+    assert [pid for pid, _ in store.query("q", 3, exact=exact)] == ["article:1", "filler:1"]
+    assert store._exact is None
+    vectors["article:2"] = [0.95, 0.0, 0.05]  # the next sync writes it
+    assert [pid for pid, _ in store.query("q", 3, exact=exact)] == [
+        "article:2",
+        "article:1",
+        "filler:1",
+    ]
+    assert store._exact is not None
+
+
+def test_an_embedding_failure_during_search_names_the_embedding_settings() -> None:
+    from advisor.errors import EmbeddingError, StoreError
+    from advisor.settings import Settings
+    from advisor.store import PassageStore
+
+    class Down:
+        def get_query_embedding(self, text: str) -> list[float]:
+            raise ConnectionError("connection refused")
+
+    store = PassageStore(Settings(), embed_model=Down())  # type: ignore[arg-type]
+    store._collection = _MissingIsland({"filler:1": [0.5, 0.5, 0.5]}, reachable=["filler:1"])
+    with pytest.raises(EmbeddingError) as info:
+        store.query("q", 3)
+    assert not isinstance(info.value, StoreError)
+    assert "ConnectionError: connection refused" in str(info.value)
+    assert "ADVISOR_EMBEDDING_" in (info.value.hint or "")
 
 
 def test_exact_vectors_are_loaded_once_and_dropped_by_a_sync(store_settings, embed_model) -> None:
