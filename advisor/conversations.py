@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from advisor.chat import Conversation
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, first_line
 
 if TYPE_CHECKING:
     import psycopg
@@ -215,7 +215,7 @@ class PostgresBackend(Backend):
         """The driver's message, first line, with any password in it masked."""
         from psycopg.conninfo import conninfo_to_dict
 
-        text = (str(exc).strip().splitlines() or ["no detail"])[0][:300]
+        text = first_line(exc, 300)
         secrets_in_url: set[str] = set()
         try:  # the password as written in the URL (maybe %-encoded) and as decoded
             secrets_in_url.add(urlsplit(self._url).password or "")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from advisor.errors import ConfigError, EmbeddingError
+from advisor.errors import ConfigError, EmbeddingError, first_line
 from advisor.settings import EmbeddingProvider, Settings
 
 if TYPE_CHECKING:
@@ -40,11 +40,12 @@ class QueryEmbedder:
     """A question's vector, computed once per question.
 
     A question turn needs it twice: for dense retrieval, then to score the retrieved
-    sentences. Embedding it is the largest single cost of a deterministic turn (about 8 ms of
-    20 on 2 cores, benchmarks/RESULTS.md), so the vectors of the last ``size`` questions are
-    kept. One instance is shared by every session of a server, hence the lock. Vectors are
-    float32 and read-only, so a caller cannot change what the next one gets. A model failure
-    is an :class:`EmbeddingError` (nothing is cached)."""
+    sentences. Embedding it is the largest single cost of a deterministic turn (about 8 ms on
+    2 cores; a question turn took 20 ms embedding twice, 13 ms once: benchmarks/RESULTS.md), so
+    the vectors of the last ``size`` questions are kept. One instance is shared by every
+    session of a server, hence the lock. Vectors are float32 and read-only, so a caller cannot
+    change what the next one gets. A model failure is an :class:`EmbeddingError` (nothing is
+    cached)."""
 
     def __init__(self, model: BaseEmbedding, size: int = 64) -> None:
         self.model = model
@@ -62,10 +63,9 @@ class QueryEmbedder:
         try:
             vector = np.asarray(self.model.get_query_embedding(text), dtype=np.float32)
         except Exception as exc:
-            detail = (str(exc).strip().splitlines() or ["no detail"])[0][:200]
             raise EmbeddingError(
                 f"The embedding model could not embed the question ({type(exc).__name__}: "
-                f"{detail}).",
+                f"{first_line(exc)}).",
                 hint="Check that the embedding endpoint answers (ADVISOR_EMBEDDING_* settings), "
                 "or unset them to use the bundled model.",
             ) from exc

@@ -80,6 +80,13 @@ class GuardRejected(LLMError):
     note = "The language model's wording was set aside"
 
 
+def first_line(exc: BaseException, limit: int = 200, *, empty: str = "no detail") -> str:
+    """The first line of ``exc``'s message, at most ``limit`` characters (``empty`` if none):
+    what an error message quotes of a library's exception."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:limit] if lines else empty
+
+
 def describe(exc: BaseException) -> str:
     """Return the one-paragraph message a user sees for ``exc``."""
     if isinstance(exc, AdvisorError):

@@ -34,6 +34,7 @@ from advisor.errors import (
     LLMServerError,
     LLMTimeout,
     LLMUnavailable,
+    first_line,
 )
 from advisor.settings import JsonMode, LLMProvider, Settings
 
@@ -173,7 +174,7 @@ def classify(exc: BaseException, where: str) -> LLMError:
     import httpx
 
     name = type(exc).__name__
-    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else name
+    detail = first_line(exc, empty=name)
     status = _status(exc)
     if isinstance(exc, TimeoutError | httpx.TimeoutException) or "Timeout" in name:
         return LLMTimeout(f"{where} timed out ({name}).")

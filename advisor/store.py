@@ -32,7 +32,7 @@ from filelock import FileLock, Timeout
 
 from advisor.corpus import Corpus, Passage
 from advisor.embeddings import QueryEmbedder
-from advisor.errors import EmbeddingError, StoreError
+from advisor.errors import EmbeddingError, StoreError, first_line
 from advisor.settings import IndexContext, Settings
 
 if TYPE_CHECKING:
@@ -285,7 +285,7 @@ class PassageStore:
         except Exception as exc:
             repaired = (
                 f"The index at {self.location} was damaged ({type(exc).__name__}: "
-                f"{_first_line(exc)}); rebuilding it from the corpus."
+                f"{first_line(exc)}); rebuilding it from the corpus."
             )
             log.info(repaired)
             self._wipe()
@@ -296,7 +296,7 @@ class PassageStore:
             except Exception as again:
                 raise StoreError(
                     f"The index at {self.location} is damaged and could not be rebuilt "
-                    f"({type(again).__name__}: {_first_line(again)}).",
+                    f"({type(again).__name__}: {first_line(again)}).",
                     hint="Delete that folder and run `advisor index --rebuild`.",
                 ) from again
             stored = set()
@@ -313,7 +313,7 @@ class PassageStore:
             except Exception as exc:
                 raise StoreError(
                     f"The vectors just written to {self.location} cannot be found again "
-                    f"({type(exc).__name__}: {_first_line(exc)}).",
+                    f"({type(exc).__name__}: {first_line(exc)}).",
                     hint="Run `advisor index --rebuild`; if it happens again, report it.",
                 ) from exc
         if self.embedded:
@@ -353,7 +353,7 @@ class PassageStore:
             except Exception as exc:
                 raise EmbeddingError(
                     f"The embedding model failed after {done} of {total} passages "
-                    f"({type(exc).__name__}: {_first_line(exc)}).",
+                    f"({type(exc).__name__}: {first_line(exc)}).",
                     hint="What was embedded is kept; run `advisor index` again to finish.",
                 ) from exc
             for node, vector in zip(nodes, vectors, strict=True):
@@ -405,7 +405,7 @@ class PassageStore:
                         scores[ids[i]] = float(sims[i])
         except Exception as exc:
             raise StoreError(
-                f"The vector search failed ({type(exc).__name__}: {_first_line(exc)}).",
+                f"The vector search failed ({type(exc).__name__}: {first_line(exc)}).",
                 hint="Run `advisor index` to check and repair the index.",
             ) from exc
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:k]
@@ -451,8 +451,3 @@ class PassageStore:
 def _batches(items: Sequence[Passage], size: int) -> Iterable[Sequence[Passage]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else "no detail")[:200]
