@@ -255,7 +255,6 @@ def main() -> int:
     require_chromium(CHROMIUM)
     from playwright.sync_api import sync_playwright
 
-    load_start = round(os.getloadavg()[0], 2)
     apps: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -310,7 +309,10 @@ def main() -> int:
     )
     result = {
         "machine": host,
-        "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+        "load_average_1m": {
+            "start": host["load_average_1m_before_run"],
+            "end": round(os.getloadavg()[0], 2),
+        },
         "index_build_s": round(index_s, 1),
         "baseline": "bare (baseline)",
         "apps": apps,

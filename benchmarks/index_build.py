@@ -227,7 +227,6 @@ def main() -> int:
     args = parser.parse_args()
     host = machine()  # before the run: its load average is other work's
 
-    load_start = round(os.getloadavg()[0], 2)
     model = counting_model()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -320,7 +319,10 @@ def main() -> int:
 
     result = {
         "machine": host,
-        "load_average_1m": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+        "load_average_1m": {
+            "start": host["load_average_1m_before_run"],
+            "end": round(os.getloadavg()[0], 2),
+        },
         "repeat": args.repeat,
         "fresh_build_baseline": "baseline",
         "fresh_build": fresh,
