@@ -3,9 +3,9 @@
 #   make test   install runtime + test tools, then lint, type-check and run every test
 # Measuring (see docs/scorecard.md and benchmarks/RESULTS.md):
 #   make eval            the scorecard; exits 1 below evals/baseline.json
-#   make bench           every side-by-side benchmark (~15 min), results in benchmarks/results/
+#   make bench           every side-by-side benchmark (~8 min), results in benchmarks/results/
 #   make bench-NAME      one of them, e.g. make bench-turn_latency
-#   make bench-scaling   the scaling curve to ~100k passages (embeds ~100k passages once: hours)
+#   make bench-scaling   the scaling curve to ~100k passages (embeds ~100k passages once: about an hour)
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
