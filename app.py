@@ -7,12 +7,13 @@ through ``safe_markdown`` (escaped, inert) or ``st.text``; no HTML from content 
 
 from __future__ import annotations
 
-import time
+import uuid
 
 import streamlit as st
 
 from advisor.chat import Conversation, Reply, Role
 from advisor.compose import VERDICT_WORDS, label
+from advisor.conversations import PendingMessage
 from advisor.engine import Assessment, Outcome, Verdict
 from advisor.errors import AdvisorError, describe
 from advisor.facts import SPECS
@@ -31,7 +32,8 @@ EXAMPLES = (
     "prompt work with few-shot examples, an automated eval at 82% against a 95% target, and "
     "4,000 reviewed labeled examples.",
 )
-ECHO_WINDOW_S = 3.0
+#: How often the page looks for a finished reply while messages wait (seconds).
+POLL_S = 0.4
 BADGE = {
     Verdict.FINE_TUNE: ("✅", "green"),
     Verdict.NOT_YET: ("⛔", "red"),
@@ -61,16 +63,26 @@ def owner_token() -> str:
     return token
 
 
-def is_echo(conversation: Conversation, message: str) -> bool:
-    """Was ``message`` the last thing answered, moments ago? Streamlit replays a chat
-    submission into the next run when a run is interrupted; answering it twice would
-    duplicate the turn."""
-    from datetime import UTC, datetime
+def submit(text: object) -> None:
+    """Record a message (a chat submission or an example button): a callback, so Streamlit
+    calls it exactly once per submission, before the run that shows it. The conversation
+    exists, and its id is in the URL, from this moment; the answer comes in the background."""
+    st.session_state.pop("submit_error", None)
+    owner = owner_token()
+    conversation_id = st.query_params.get("c") or st.session_state.setdefault(
+        "new_conversation_id", uuid.uuid4().hex
+    )
+    try:
+        service().submit(owner, conversation_id, text)
+    except AdvisorError as exc:
+        st.session_state["submit_error"] = describe(exc)
+        return
+    st.query_params["c"] = conversation_id
+    st.session_state.pop("new_conversation_id", None)
 
-    last = next((m for m in reversed(conversation.messages) if m.role is Role.USER), None)
-    if last is None or last.text.strip() != message.strip():
-        return False
-    return (datetime.now(UTC) - last.at).total_seconds() < ECHO_WINDOW_S
+
+def on_chat_submit() -> None:
+    submit(st.session_state.get("chat"))
 
 
 def show_error(exc: BaseException) -> None:
@@ -174,7 +186,6 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
         st.markdown("## 🧭 Fine-Tune Advisor")
         if st.button("➕ New conversation", use_container_width=True):
             st.query_params.pop("c", None)
-            st.session_state.pop("conversation", None)
             st.rerun()
         st.markdown("#### Conversations")
         for item in svc.conversations(owner):
@@ -183,7 +194,6 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
             label_text = ("▶ " if current else "") + safe_markdown(item.title)
             if st.button(label_text, key=f"open-{item.id}", use_container_width=True):
                 st.query_params["c"] = item.id
-                st.session_state.pop("conversation", None)
                 st.rerun()
         with st.expander("Import a JSON export"):
             imported = st.file_uploader("Conversation export (.json)", type=["json"], key="imp")
@@ -191,7 +201,6 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
                 try:
                     restored = svc.import_export(owner, imported.getvalue())
                     st.query_params["c"] = restored.id
-                    st.session_state.pop("conversation", None)
                     st.rerun()
                 except AdvisorError as exc:
                     show_error(exc)
@@ -202,14 +211,12 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
                 if st.button("Rename") and title:
                     try:
                         svc.rename(owner, conversation.id, title)
-                        st.session_state.pop("conversation", None)
                         st.rerun()
                     except AdvisorError as exc:
                         show_error(exc)
                 if st.button("Delete", type="primary"):
                     svc.delete(owner, conversation.id)
                     st.query_params.pop("c", None)
-                    st.session_state.pop("conversation", None)
                     st.rerun()
 
 
@@ -302,6 +309,57 @@ def render_document(svc: ChatService) -> None:
     )
 
 
+def shown_state(pending: list[PendingMessage]) -> tuple[str, ...]:
+    """What the page shows of the waiting messages: it is redrawn whole when this changes."""
+    return tuple(f"{m.id}:{bool(m.error)}" for m in pending)
+
+
+def render_pending(svc: ChatService, owner: str, conversation_id: str) -> list[PendingMessage]:
+    """The messages not answered yet: the head one "working", the others queued, failed ones
+    with their reason and a way to send them again."""
+    pending = svc.pending(owner, conversation_id)
+    head = next((m for m in pending if not m.error), None)
+    for m in pending:
+        with st.chat_message("user"):
+            st.markdown(safe_markdown(m.text))
+        with st.chat_message("assistant"):
+            if m.error:
+                st.warning(safe_markdown(m.error))
+                again, remove = st.columns(2)
+                again.button(
+                    "Send again",
+                    key=f"retry-{m.id}",
+                    on_click=svc.inbox.retry,
+                    args=(owner, conversation_id, m.id),
+                )
+                remove.button(
+                    "Remove", key=f"remove-{m.id}", on_click=svc.inbox.discard, args=(owner, m.id)
+                )
+            elif m is head:
+                so_far = svc.inbox.progress(m.id)
+                if so_far:
+                    st.markdown(safe_markdown(so_far))
+                else:
+                    st.caption("⏳ Working on it…")
+            else:
+                st.caption("🕓 Queued: answered after the message above.")
+    return pending
+
+
+@st.fragment(run_every=POLL_S)
+def live_pending(
+    svc: ChatService, owner: str, conversation_id: str, shown: tuple[str, ...]
+) -> None:
+    """Redrawn every POLL_S seconds while messages wait; the whole page is redrawn once the
+    set of waiting messages changes (a reply was saved), and then polling stops."""
+    if shown_state(render_pending(svc, owner, conversation_id)) != shown:
+        st.rerun(scope="app")
+
+
+def show_error_text(text: str) -> None:
+    st.error(safe_markdown(text))
+
+
 # --------------------------------------------------------------------------- page
 
 try:
@@ -318,10 +376,11 @@ if st.query_params.get("view") == "settings":
     render_settings(svc)
     st.stop()
 
-conversation: Conversation = st.session_state.get("conversation") or svc.open(
-    owner, st.query_params.get("c")
-)
-st.session_state["conversation"] = conversation
+# Read fresh on every run: the background answers messages and saves them there.
+conversation: Conversation = svc.open(owner, st.query_params.get("c"))
+if st.query_params.get("c") and st.query_params["c"] != conversation.id:
+    st.query_params.pop("c")  # deleted, or not this session's: start a new one
+pending = svc.pending(owner, conversation.id)
 render_sidebar(svc, owner, conversation)
 
 chat_col, side_col = st.columns([3, 2], gap="large")
@@ -329,16 +388,20 @@ assessment = svc.assess(conversation)
 
 with chat_col:
     st.title("Should we fine-tune?")
-    if not conversation.messages:
+    if not conversation.messages and not pending:
         st.markdown(
             "Describe your situation: the task, its volume, how you measure quality and "
             "what data you have. I check it against the decision gates of five guidance "
             "articles and quote the passages I rely on. Or try an example:"
         )
         for i, example in enumerate(EXAMPLES):
-            if st.button(example, key=f"example-{i}", use_container_width=True):
-                st.session_state.setdefault("queue", []).append(example)
-                st.rerun()
+            st.button(
+                example,
+                key=f"example-{i}",
+                use_container_width=True,
+                on_click=submit,
+                args=(example,),
+            )
     for message in conversation.messages:
         role = "user" if message.role in (Role.USER, Role.CORRECTION) else "assistant"
         with st.chat_message(role):
@@ -346,39 +409,20 @@ with chat_col:
                 render_reply(message.reply)
             else:
                 st.markdown(safe_markdown(message.text))
-
-    # Messages queue: one is answered per run, in order, with the input disabled meanwhile.
-    # A message leaves the queue only once its turn is complete (saved), and no Streamlit
-    # call sits between the two, so an interrupted run neither loses nor repeats a turn.
-    queue: list[str] = st.session_state.setdefault("queue", [])
-    typed = st.chat_input("Describe your situation or ask a question", disabled=bool(queue))
-    last = st.session_state.get("last_typed", ("", 0.0))
-    # Streamlit can deliver one submission to two runs when a second arrives mid-run; the
-    # same text again within a few seconds is that echo, not a new message.
-    if typed and not (typed == last[0] and time.monotonic() - last[1] < ECHO_WINDOW_S):
-        st.session_state["last_typed"] = (typed, time.monotonic())
-        queue.append(typed)
-    if queue and is_echo(conversation, queue[0]):
-        queue.pop(0)  # already answered: a replayed submission
-        st.rerun()
-    if queue:
-        with st.chat_message("user"):
-            st.markdown(safe_markdown(queue[0]))
-        with st.chat_message("assistant"):
-            box = st.empty()
-            streamed = ""
-            try:
-                for event in svc.stream(owner, conversation, queue[0]):
-                    if not isinstance(event, Reply) and svc.advisor.llm is not None:
-                        streamed += event
-                        box.markdown(safe_markdown(streamed))
-            except AdvisorError as exc:
-                queue.pop(0)
-                show_error(exc)
-            else:
-                queue.pop(0)
-                st.query_params["c"] = conversation.id
-                st.rerun()
+    if pending:
+        if any(not m.error for m in pending):
+            svc.inbox.kick(owner, conversation.id)  # after a restart nobody else will
+        live_pending(svc, owner, conversation.id, shown_state(pending))
+    if "submit_error" in st.session_state:  # shown until the next message is accepted
+        show_error_text(st.session_state["submit_error"])
+    # Never disabled: a disabled input drops what is submitted to it. Messages sent while
+    # one is being answered wait in the inbox and are answered in order.
+    st.chat_input(
+        "Describe your situation or ask a question",
+        key="chat",
+        on_submit=on_chat_submit,
+        max_chars=svc.advisor.max_message_chars,
+    )
 
 with side_col:
     render_verdict(assessment)

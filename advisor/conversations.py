@@ -19,6 +19,7 @@ JSON function that differs.
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import sqlite3
 import threading
@@ -51,6 +52,20 @@ SCHEMA_STATEMENTS = (
     body TEXT NOT NULL
 )""",
     "CREATE INDEX IF NOT EXISTS conversations_by_owner ON conversations (owner, updated_at)",
+    # Messages waiting for their turn (advisor/inbox.py). A row is written when the user
+    # submits and deleted in the same transaction that saves the turn answering it, so a
+    # message is answered exactly once and survives a crash or restart in between. ``error``
+    # is set when answering failed: the row stays (nothing the user wrote is lost) and no
+    # longer blocks the messages after it.
+    """CREATE TABLE IF NOT EXISTS inbox (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    text TEXT NOT NULL,
+    error TEXT NOT NULL DEFAULT ''
+)""",
+    "CREATE INDEX IF NOT EXISTS inbox_by_conversation ON inbox (conversation_id, submitted_at)",
 )
 SCHEMA = "".join(f"{statement};\n" for statement in SCHEMA_STATEMENTS)
 MAX_TITLE_CHARS = 120
@@ -60,6 +75,17 @@ _UPSERT = (
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
     "title = excluded.title, updated_at = excluded.updated_at, body = excluded.body "
     "WHERE conversations.owner = excluded.owner"
+)
+#: Insert a conversation that does not exist yet (a first message creates it).
+_INSERT_NEW = (
+    "INSERT INTO conversations (id, owner, title, created_at, updated_at, body) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
+)
+#: Save only if nobody saved since ``updated_at`` was read: the compare-and-set that keeps two
+#: writers (two tabs, two replicas, a turn and a correction) from overwriting each other.
+_UPDATE_IF_UNCHANGED = (
+    "UPDATE conversations SET title = ?, updated_at = ?, body = ? "
+    "WHERE id = ? AND owner = ? AND updated_at = ?"
 )
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -74,6 +100,21 @@ class ConversationSummary:
     title: str
     updated_at: datetime
     turns: int
+
+
+@dataclass(frozen=True)
+class PendingMessage:
+    """A submitted message not yet answered (or whose answer failed: ``error``)."""
+
+    id: str
+    conversation_id: str
+    submitted_at: datetime
+    text: str
+    error: str = ""
+
+
+class StaleConversation(ConversationStoreError):
+    """The conversation was saved by someone else since it was read; read it again."""
 
 
 def new_owner_token() -> str:
@@ -377,22 +418,183 @@ class ConversationStore:
         title = " ".join(title.split())[:MAX_TITLE_CHARS]
         if not title:
             raise ConversationStoreError("A conversation needs a title.")
-        conversation = self.load(owner, conversation_id)
-        if conversation is None:
-            return
-        conversation.title = title
-        self.save(owner, conversation)
 
-    def delete(self, owner: str, conversation_id: str) -> None:
+        def retitle(conversation: Conversation) -> None:
+            conversation.title = title
+
+        self.update(owner, conversation_id, retitle)
+
+    def update(
+        self,
+        owner: str,
+        conversation_id: str,
+        change: Callable[[Conversation], T],
+        *,
+        tries: int = 5,
+    ) -> T | None:
+        """Read the conversation, ``change`` it, save it unless someone saved meanwhile (then
+        read and change again). ``None`` if there is no such conversation."""
+        for _ in range(tries):
+            conversation = self.load(owner, conversation_id)
+            if conversation is None:
+                return None
+            read_at = conversation.updated_at
+            result = change(conversation)
+            if conversation.updated_at == read_at:
+                conversation.updated_at = _later_than(read_at)
+            try:
+                self.save_if_unchanged(owner, conversation, read_at)
+            except StaleConversation:
+                continue
+            return result
+        raise ConversationStoreError(
+            "The conversation kept changing while it was being saved.",
+            hint="Reload the page and try again.",
+        )
+
+    def save_if_unchanged(self, owner: str, conversation: Conversation, read_at: datetime) -> None:
+        """Save ``conversation`` only if its stored version is still the one read at
+        ``read_at``; else raise :class:`StaleConversation` and change nothing."""
+
+        def update(run: Run) -> None:
+            self._update_if_unchanged(run, owner, conversation, read_at)
+
+        self.backend.transact(update, write=True)
+
+    def _update_if_unchanged(
+        self, run: Run, owner: str, conversation: Conversation, read_at: datetime
+    ) -> None:
+        _, changed = run(
+            _UPDATE_IF_UNCHANGED,
+            (
+                conversation.title[:MAX_TITLE_CHARS],
+                conversation.updated_at.isoformat(),
+                conversation.model_dump_json(),
+                conversation.id,
+                owner,
+                read_at.isoformat(),
+            ),
+        )
+        if changed == 0:
+            raise StaleConversation("The conversation changed since it was read.")
+
+    # ------------------------------------------------------------------ the inbox
+
+    def enqueue(
+        self, owner: str, conversation: Conversation, message_id: str, text: str, at: datetime
+    ) -> None:
+        """Record a submitted message (and the conversation, if this is its first). Writing
+        the same ``message_id`` twice records it once."""
+        row = (
+            conversation.id,
+            owner,
+            conversation.title[:MAX_TITLE_CHARS],
+            conversation.created_at.isoformat(),
+            conversation.updated_at.isoformat(),
+            conversation.model_dump_json(),
+        )
+
+        def write(run: Run) -> None:
+            run(_INSERT_NEW, row)
+            rows, _ = run("SELECT owner FROM conversations WHERE id = ?", (conversation.id,))
+            if not rows or rows[0][0] != owner:
+                raise ConversationStoreError("That conversation belongs to another session.")
+            run(
+                "INSERT INTO inbox (id, conversation_id, owner, submitted_at, text, error) "
+                "VALUES (?, ?, ?, ?, ?, '') ON CONFLICT(id) DO NOTHING",
+                (message_id, conversation.id, owner, at.isoformat(), text),
+            )
+
+        self.backend.transact(write, write=True)
+
+    def pending(self, owner: str, conversation_id: str) -> builtins.list[PendingMessage]:
+        """The conversation's unanswered messages, oldest first (failed ones included)."""
+        rows = self._read(
+            "SELECT id, conversation_id, submitted_at, text, error FROM inbox "
+            "WHERE conversation_id = ? AND owner = ? ORDER BY submitted_at, id",
+            (conversation_id, owner),
+        )
+        return [PendingMessage(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+
+    def pending_conversations(self, owner: str | None = None) -> builtins.list[tuple[str, str]]:
+        """``(owner, conversation_id)`` of every conversation with a message waiting (not
+        failed): what a restarted server still has to answer."""
+        where, params = ("AND owner = ?", (owner,)) if owner else ("", ())
+        rows = self._read(
+            f"SELECT DISTINCT owner, conversation_id FROM inbox WHERE error = '' {where}",  # noqa: S608 - constants
+            params,
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    def complete(
+        self, owner: str, conversation: Conversation, message_id: str, read_at: datetime
+    ) -> bool:
+        """Save the turn that answered ``message_id`` and take the message out of the inbox,
+        in one transaction. ``False`` (and nothing saved) if the message was already answered
+        or the conversation changed since ``read_at``: the caller reads it again."""
+
+        def write(run: Run) -> bool:
+            _, removed = run(
+                "DELETE FROM inbox WHERE id = ? AND owner = ? AND error = ''", (message_id, owner)
+            )
+            if removed == 0:
+                return False
+            self._update_if_unchanged(run, owner, conversation, read_at)
+            return True
+
+        try:
+            return self.backend.transact(write, write=True)
+        except StaleConversation:
+            return False
+
+    def fail(self, owner: str, message_id: str, error: str) -> None:
+        """Keep the message, marked with why it was not answered (it no longer blocks the
+        messages after it)."""
         self.backend.transact(
             lambda run: run(
-                "DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
+                "UPDATE inbox SET error = ? WHERE id = ? AND owner = ?",
+                (error[:500] or "It could not be answered.", message_id, owner),
             ),
             write=True,
         )
 
+    def retry(self, owner: str, message_id: str, at: datetime) -> None:
+        """Clear a failed message's error so it is answered again, as the newest message."""
+        self.backend.transact(
+            lambda run: run(
+                "UPDATE inbox SET error = '', submitted_at = ? WHERE id = ? AND owner = ?",
+                (at.isoformat(), message_id, owner),
+            ),
+            write=True,
+        )
+
+    def discard(self, owner: str, message_id: str) -> None:
+        """Remove a message from the inbox (the user dismissed a failed one)."""
+        self.backend.transact(
+            lambda run: run("DELETE FROM inbox WHERE id = ? AND owner = ?", (message_id, owner)),
+            write=True,
+        )
+
+    def delete(self, owner: str, conversation_id: str) -> None:
+        def remove(run: Run) -> None:
+            run(
+                "DELETE FROM inbox WHERE conversation_id = ? AND owner = ?",
+                (conversation_id, owner),
+            )
+            run("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner))
+
+        self.backend.transact(remove, write=True)
+
     def _read(self, sql: str, params: Sequence[object]) -> Rows:
         return self.backend.transact(lambda run: run(sql, params)[0], write=False)
+
+
+def _later_than(moment: datetime) -> datetime:
+    """Now, or a microsecond after ``moment`` if the clock has not moved past it."""
+    from datetime import UTC, timedelta
+
+    now = datetime.now(UTC)
+    return now if now > moment else moment + timedelta(microseconds=1)
 
 
 def open_conversation_store(settings: Settings) -> ConversationStore:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from advisor.chat import Advisor, Conversation, Reply
 from advisor.conversations import (
     ConversationStore,
     ConversationSummary,
+    PendingMessage,
     open_conversation_store,
 )
 from advisor.corpus import (
@@ -30,6 +31,7 @@ from advisor.corpus import (
 from advisor.engine import Assessment
 from advisor.errors import AdvisorError, QueryError, describe
 from advisor.export import export, export_all, import_json
+from advisor.inbox import Inbox
 
 #: Uploaded guidance documents are refused above this size.
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -44,6 +46,11 @@ class ChatService:
     store: ConversationStore
     corpus: Any
     deps: Any = None  # AdvisorDeps, when the service can re-index (the app; not all tests)
+    #: Where submitted messages wait for their answer; a re-indexed service keeps it.
+    shared_inbox: InitVar[Inbox | None] = None
+
+    def __post_init__(self, shared_inbox: Inbox | None) -> None:
+        self.inbox = shared_inbox if shared_inbox is not None else Inbox(self.store, self.advisor)
 
     @classmethod
     def from_deps(cls, deps: Any) -> ChatService:
@@ -125,9 +132,9 @@ class ChatService:
         if self.deps is None:
             raise AdvisorError("This advisor cannot re-index.")
         deps = build_deps(self.deps.settings, rebuild=rebuild, progress=progress)
-        return ChatService(
-            Advisor.from_deps(deps, llm=self.advisor.llm), self.store, deps.corpus, deps
-        )
+        advisor = Advisor.from_deps(deps, llm=self.advisor.llm)
+        self.inbox.advisor = advisor
+        return ChatService(advisor, self.store, deps.corpus, deps, self.inbox)
 
     def llm_status(self) -> tuple[str | None, str]:
         """Which model is configured (``None``: none) and, when asked, whether it answers."""
@@ -155,6 +162,19 @@ class ChatService:
                 return found
         return Conversation()
 
+    # ------------------------------------------------------------------ messages (the app)
+
+    def submit(self, owner: str, conversation_id: str, text: object) -> PendingMessage:
+        """Record a message for the conversation (created if new); it is answered in the
+        background, in order (advisor/inbox.py). Raises :class:`QueryError` for unusable text."""
+        return self.inbox.submit(owner, conversation_id, text)
+
+    def pending(self, owner: str, conversation_id: str) -> list[PendingMessage]:
+        """The conversation's messages not answered yet, oldest first (failed ones marked)."""
+        return self.inbox.pending(owner, conversation_id)
+
+    # ------------------------------------------------------------------ turns in this thread
+
     def stream(self, owner: str, conversation: Conversation, message: str) -> Iterator[str | Reply]:
         """One turn, streamed; the conversation is saved when the turn completes."""
         for event in self.advisor.stream(conversation, message):
@@ -171,8 +191,22 @@ class ChatService:
         return final
 
     def correct(self, owner: str, conversation: Conversation, fact: str, value: object) -> Reply:
-        reply = self.advisor.correct(conversation, fact, value)
-        self.store.save(owner, conversation)
+        """Set a fact. A saved conversation is changed as it is stored now (a turn answered
+        meanwhile is kept), and ``conversation`` becomes that version."""
+        reply = self.store.update(
+            owner, conversation.id, lambda stored: self._correct(stored, conversation, fact, value)
+        )
+        if reply is None:  # not saved yet: this is its first change
+            reply = self.advisor.correct(conversation, fact, value)
+            self.store.save(owner, conversation)
+        return reply
+
+    def _correct(
+        self, stored: Conversation, shown: Conversation, fact: str, value: object
+    ) -> Reply:
+        reply = self.advisor.correct(stored, fact, value)
+        for name in type(shown).model_fields:
+            setattr(shown, name, getattr(stored, name))
         return reply
 
     def assess(self, conversation: Conversation) -> Assessment:

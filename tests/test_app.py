@@ -42,10 +42,21 @@ def start(session: str | None = None) -> AppTest:
     return app
 
 
+def settle(app: AppTest) -> AppTest:
+    """Wait for the background to answer what was submitted, then draw the page again (as
+    the page's own poll does in a browser)."""
+    import advisor.service
+
+    assert advisor.service.build_service().inbox.wait_idle(120)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
 def say(app: AppTest, message: str) -> AppTest:
     app.chat_input[0].set_value(message).run()
     assert not app.exception, app.exception
-    return app
+    return settle(app)
 
 
 def markdown(app: AppTest) -> str:
@@ -59,6 +70,7 @@ def test_empty_state_offers_examples_and_a_title(service: ChatService) -> None:
     assert len(examples) == 3
     examples[0].click().run()
     assert not app.exception
+    settle(app)
     assert "NOT YET" in markdown(app)  # the example got a cited verdict
 
 
@@ -119,10 +131,17 @@ def test_a_saved_conversation_resumes_after_a_restart(service: ChatService) -> N
     assert not [b for b in other.button if b.key and b.key.startswith("open-")]
 
 
-def test_an_oversized_message_gets_a_clear_message(service: ChatService) -> None:
-    app = say(start(), "x" * 25_000)
-    assert any("25,000 characters" in e.value for e in app.error)
+def test_unusable_messages_get_a_clear_message(service: ChatService) -> None:
+    """The input cannot take more than the advisor reads; text it cannot read (NUL bytes,
+    pasted from a binary file) is refused with a message, and nothing is saved."""
+    app = start()
+    assert app.chat_input[0].max_chars == service.advisor.max_message_chars
+    app = say(app, "pasted \x00\x01 bytes")
+    assert any("binary data" in e.value for e in app.error)
     assert service.conversations(app.query_params["session"]) == []
+    app = say(app, SITUATION)  # the next message is accepted and the message goes
+    assert not app.error
+    assert "Verdict: NOT YET" in markdown(app)
 
 
 def test_hostile_text_is_rendered_inert(service: ChatService) -> None:
