@@ -53,14 +53,48 @@ def service() -> ChatService:
 
 
 def owner_token() -> str:
-    """This browser session's owner id, kept in the URL so a reload keeps the conversations."""
+    """This browser session's owner id, kept in the URL so a reload keeps the conversations.
+
+    Read from the URL only when the session starts: a rerun carries the query string the
+    browser had when it sent it, which may predate the URL's last change (see
+    ``conversation_id``)."""
     from advisor.conversations import new_owner_token
 
-    token = st.query_params.get("session")
-    if not token or len(token) < 16:
-        token = new_owner_token()
+    token: str | None = st.session_state.get("owner")
+    if token is None:
+        token = st.query_params.get("session")
+        if not token or len(token) < 16:
+            token = new_owner_token()
+        st.session_state["owner"] = token
+    if st.query_params.get("session") != token:
         st.query_params["session"] = token
     return token
+
+
+def conversation_id() -> str | None:
+    """The conversation this tab shows (``None``: a new one, not saved yet).
+
+    Session state is the authority and the URL its mirror, read only when the session starts
+    (a reload, a bookmark). A submission sent before the browser applied the URL's last
+    change carries the old query string; trusting it would file a quick second message
+    under a new conversation."""
+    if "conversation_id" not in st.session_state:
+        st.session_state["conversation_id"] = st.query_params.get("c")
+    current: str | None = st.session_state["conversation_id"]
+    if current and st.query_params.get("c") != current:
+        st.query_params["c"] = current
+    elif not current and "c" in st.query_params:
+        st.query_params.pop("c")
+    return current
+
+
+def show_conversation(conversation: str | None) -> None:
+    """Switch this tab to ``conversation`` (``None``: a new one), in the URL too."""
+    st.session_state["conversation_id"] = conversation
+    if conversation:
+        st.query_params["c"] = conversation
+    else:
+        st.query_params.pop("c", None)
 
 
 def submit(text: object) -> None:
@@ -69,16 +103,13 @@ def submit(text: object) -> None:
     exists, and its id is in the URL, from this moment; the answer comes in the background."""
     st.session_state.pop("submit_error", None)
     owner = owner_token()
-    conversation_id = st.query_params.get("c") or st.session_state.setdefault(
-        "new_conversation_id", uuid.uuid4().hex
-    )
+    target = conversation_id() or uuid.uuid4().hex
     try:
-        service().submit(owner, conversation_id, text)
+        service().submit(owner, target, text)
     except AdvisorError as exc:
         st.session_state["submit_error"] = describe(exc)
         return
-    st.query_params["c"] = conversation_id
-    st.session_state.pop("new_conversation_id", None)
+    show_conversation(target)
 
 
 def on_chat_submit() -> None:
@@ -185,7 +216,7 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
     with st.sidebar:
         st.markdown("## 🧭 Fine-Tune Advisor")
         if st.button("➕ New conversation", use_container_width=True):
-            st.query_params.pop("c", None)
+            show_conversation(None)
             st.rerun()
         st.markdown("#### Conversations")
         for item in svc.conversations(owner):
@@ -193,14 +224,14 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
             # a button label is Markdown (links, images): the title is the user's words
             label_text = ("▶ " if current else "") + safe_markdown(item.title)
             if st.button(label_text, key=f"open-{item.id}", use_container_width=True):
-                st.query_params["c"] = item.id
+                show_conversation(item.id)
                 st.rerun()
         with st.expander("Import a JSON export"):
             imported = st.file_uploader("Conversation export (.json)", type=["json"], key="imp")
             if imported is not None and st.button("Import"):
                 try:
                     restored = svc.import_export(owner, imported.getvalue())
-                    st.query_params["c"] = restored.id
+                    show_conversation(restored.id)
                     st.rerun()
                 except AdvisorError as exc:
                     show_error(exc)
@@ -216,7 +247,7 @@ def render_sidebar(svc: ChatService, owner: str, conversation: Conversation) -> 
                         show_error(exc)
                 if st.button("Delete", type="primary"):
                     svc.delete(owner, conversation.id)
-                    st.query_params.pop("c", None)
+                    show_conversation(None)
                     st.rerun()
 
 
@@ -377,10 +408,10 @@ if st.query_params.get("view") == "settings":
     st.stop()
 
 # Read fresh on every run: the background answers messages and saves them there.
-conversation: Conversation = svc.open(owner, st.query_params.get("c"))
-if st.query_params.get("c") and st.query_params["c"] != conversation.id:
-    st.query_params.pop("c")  # deleted, or not this session's: start a new one
-pending = svc.pending(owner, conversation.id)
+shown_id = conversation_id()
+conversation, pending = svc.view(owner, shown_id)
+if shown_id and shown_id != conversation.id:
+    show_conversation(None)  # deleted, or not this session's: start a new one
 render_sidebar(svc, owner, conversation)
 
 chat_col, side_col = st.columns([3, 2], gap="large")

@@ -395,8 +395,12 @@ class ConversationStore:
         )
         if not rows:
             return None
+        return self._parse(rows[0][0])
+
+    @staticmethod
+    def _parse(body: str) -> Conversation:
         try:
-            return Conversation.model_validate_json(rows[0][0])
+            return Conversation.model_validate_json(body)
         except ValidationError as exc:
             raise ConversationStoreError(
                 "That saved conversation cannot be read by this version of the advisor."
@@ -506,6 +510,27 @@ class ConversationStore:
             )
 
         self.backend.transact(write, write=True)
+
+    def load_with_pending(
+        self, owner: str, conversation_id: str
+    ) -> tuple[Conversation | None, builtins.list[PendingMessage]]:
+        """The conversation and its unanswered messages as of one moment (one statement, so
+        one snapshot in both engines): read apart, a message answered between the two reads
+        would be in neither."""
+        rows = self._read(
+            "SELECT c.body, i.id, i.submitted_at, i.text, i.error FROM conversations c "
+            "LEFT JOIN inbox i ON i.conversation_id = c.id AND i.owner = c.owner "
+            "WHERE c.id = ? AND c.owner = ? ORDER BY i.submitted_at, i.id",
+            (conversation_id, owner),
+        )
+        if not rows:
+            return None, []
+        pending = [
+            PendingMessage(r[1], conversation_id, datetime.fromisoformat(r[2]), r[3], r[4])
+            for r in rows
+            if r[1] is not None
+        ]
+        return self._parse(rows[0][0]), pending
 
     def pending(self, owner: str, conversation_id: str) -> builtins.list[PendingMessage]:
         """The conversation's unanswered messages, oldest first (failed ones included)."""

@@ -175,6 +175,17 @@ class ChatService:
 
     # ------------------------------------------------------------------ turns in this thread
 
+    def view(
+        self, owner: str, conversation_id: str | None
+    ) -> tuple[Conversation, list[PendingMessage]]:
+        """What a page shows: the conversation (a new one if there is none by that id) and
+        its messages not answered yet, read together so none falls between the two."""
+        if conversation_id:
+            found, pending = self.store.load_with_pending(owner, conversation_id)
+            if found is not None:
+                return found, pending
+        return Conversation(), []
+
     def stream(self, owner: str, conversation: Conversation, message: str) -> Iterator[str | Reply]:
         """One turn, streamed; the conversation is saved when the turn completes."""
         for event in self.advisor.stream(conversation, message):

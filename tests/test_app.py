@@ -193,3 +193,15 @@ def test_with_an_llm_the_reply_is_phrased_and_the_verdict_stays(
     assert "Build an eval harness before anything else \\[1\\]" in text
     assert "Verdict: NOT YET" in text
     assert "⛔ NOT YET" in text
+
+
+def test_a_quick_second_message_stays_in_its_conversation(service: ChatService) -> None:
+    """A submission can carry the query string from before the browser applied the URL's
+    last change (no ``c`` yet): it still belongs to the conversation the tab shows."""
+    app = say(start(), "We have 300 labeled examples, all reviewed by people.")
+    owner, first = app.query_params["session"], app.query_params["c"]
+    del app.query_params["c"]  # what the browser sent had not caught up
+    app = say(app, "How many examples for LoRA?")
+    assert app.query_params["c"] == first
+    [summary] = service.conversations(owner)
+    assert summary.turns == 2

@@ -88,6 +88,27 @@ def test_a_turn_computed_on_an_old_version_is_not_saved(conversation_store: Make
         store.save_if_unchanged(owner, stale, stale.created_at)
 
 
+def test_the_page_reads_the_conversation_and_its_inbox_at_one_moment(
+    conversation_store: MakeStore,
+) -> None:
+    """A message answered between two separate reads would be in neither the transcript nor
+    the inbox, and the page would stop polling without showing it."""
+    store = conversation_store()
+    owner = new_owner_token()
+    c = Conversation()
+    assert store.load_with_pending(owner, c.id) == (None, [])
+    store.enqueue(owner, c, "m1", "first", at(1))
+    store.enqueue(owner, c, "m2", "second", at(2))
+    loaded, pending = store.load_with_pending(owner, c.id)
+    assert loaded is not None
+    assert loaded.id == c.id
+    assert [p.id for p in pending] == ["m1", "m2"]
+    assert store.load_with_pending(new_owner_token(), c.id) == (None, [])
+    assert store.complete(owner, loaded, "m1", loaded.updated_at)
+    _, pending = store.load_with_pending(owner, c.id)
+    assert [p.id for p in pending] == ["m2"]
+
+
 def test_failed_messages_are_kept_and_can_be_sent_again(conversation_store: MakeStore) -> None:
     store = conversation_store()
     owner = new_owner_token()
