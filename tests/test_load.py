@@ -48,7 +48,10 @@ TURN_DONE_JS = """
   if (messages.length < count) return false;
   const last = messages[messages.length - 1].querySelector('[data-testid="stChatMessageContent"]');
   const box = document.querySelector(`textarea[placeholder="${placeholder}"]`);
-  return !!last && last.innerText.trim().length > 0 && !!box && !box.disabled;
+  const text = last ? last.innerText.trim() : '';
+  // the reply, not the bubble shown while the message waits (advisor/inbox.py)
+  const waiting = text.includes('Working on it') || text.includes('Queued');
+  return text.length > 0 && !waiting && !!box;
 }
 """
 
