@@ -596,14 +596,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _eval_decisions(args: argparse.Namespace) -> int:
     from advisor.decision_eval import (
-        DECISIONS_BLIND,
         DECISIONS_GOLDEN,
+        DECISIONS_SECOND_AUTHOR,
         load_decisions,
         score_decisions,
     )
 
     sets: list[dict[str, Any]] = []
-    for path in (DECISIONS_GOLDEN, DECISIONS_BLIND):
+    for path in (DECISIONS_GOLDEN, DECISIONS_SECOND_AUTHOR):
         score = score_decisions(load_decisions(path))
         sets.append(
             {

@@ -22,8 +22,9 @@ from advisor.rules import RuleSet, Topic, default_rules
 from advisor.settings import PROJECT_ROOT
 
 DECISIONS_GOLDEN = PROJECT_ROOT / "evals" / "decisions.yaml"
-#: Written blind to the code by a second author; scored blind once, then used for fixes.
-DECISIONS_BLIND = PROJECT_ROOT / "evals" / "decisions_blind.yaml"
+#: Written blind to the code by a second author, scored once, then used for fixes: a second
+#: development set, no longer held out (hence no longer called "blind").
+DECISIONS_SECOND_AUTHOR = PROJECT_ROOT / "evals" / "decisions_second_author.yaml"
 EXTRACTION_GOLDEN = PROJECT_ROOT / "evals" / "extraction.yaml"
 NUMBER_TOLERANCE = 0.10
 

@@ -27,8 +27,8 @@ def build_scorecard(retriever: Any, advisor: Any) -> dict[str, Any]:
     from advisor.chat import Conversation
     from advisor.citations import marker_problems
     from advisor.decision_eval import (
-        DECISIONS_BLIND,
         DECISIONS_GOLDEN,
+        DECISIONS_SECOND_AUTHOR,
         load_decisions,
         score_decisions,
         score_extraction,
@@ -51,7 +51,7 @@ def build_scorecard(retriever: Any, advisor: Any) -> dict[str, Any]:
             scores[f"retrieval.{name}.{mode.mode}.hit@5"] = mode.hit_at[5]
             scores[f"retrieval.{name}.{mode.mode}.mrr"] = mode.mrr
 
-    for name, path in (("golden", DECISIONS_GOLDEN), ("blind", DECISIONS_BLIND)):
+    for name, path in (("golden", DECISIONS_GOLDEN), ("second_author", DECISIONS_SECOND_AUTHOR)):
         decided = score_decisions(load_decisions(path))
         counts[f"decisions.{name}.conversations"] = decided.conversations
         scores[f"decisions.{name}.verdict_accuracy"] = decided.verdict_accuracy

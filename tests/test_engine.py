@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from advisor.decision_eval import DECISIONS_BLIND, load_decisions, score_decisions
+from advisor.decision_eval import DECISIONS_SECOND_AUTHOR, load_decisions, score_decisions
 from advisor.engine import Outcome, Verdict, assess, verdict_of
 from advisor.extraction import extract_conversation
 from advisor.facts import SPECS, FactLedger, Facts, Source
@@ -49,9 +49,9 @@ def test_score_is_perfect_on_the_golden_set() -> None:
     assert score.verdict_accuracy == score.blocker_accuracy == 1.0
 
 
-def test_blind_set_floor() -> None:
+def test_second_author_set_floor() -> None:
     """The second author's set: no wrong fine_tune, and verdicts almost all right."""
-    blind = load_decisions(DECISIONS_BLIND)
+    blind = load_decisions(DECISIONS_SECOND_AUTHOR)
     score = score_decisions(blind)
     assert score.verdict_accuracy >= 0.95
     assert score.blocker_accuracy >= 0.9

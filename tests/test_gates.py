@@ -183,7 +183,7 @@ def test_eval_decisions_and_extraction_commands() -> None:
     decisions = json.loads(advisor("eval", "decisions", "--json").stdout)
     scores = {row["name"]: row for row in decisions["sets"]}
     assert scores["decisions"]["verdict_accuracy"] == 1.0
-    assert scores["decisions_blind"]["conversations"] >= 30
+    assert scores["decisions_second_author"]["conversations"] >= 30
     extraction = json.loads(advisor("eval", "extraction", "--json").stdout)
     assert extraction["statements"] >= 100
     assert 0 < extraction["precision"] <= 1
