@@ -116,8 +116,12 @@ def on_chat_submit() -> None:
     submit(st.session_state.get("chat"))
 
 
+def show_error_text(text: str) -> None:
+    st.error(safe_markdown(text))  # it may name an uploaded file or a typed value
+
+
 def show_error(exc: BaseException) -> None:
-    st.error(safe_markdown(describe(exc)))  # it may name an uploaded file or a typed value
+    show_error_text(describe(exc))
 
 
 # --------------------------------------------------------------------------- pieces
@@ -385,10 +389,6 @@ def live_pending(
     set of waiting messages changes (a reply was saved), and then polling stops."""
     if shown_state(render_pending(svc, owner, conversation_id)) != shown:
         st.rerun(scope="app")
-
-
-def show_error_text(text: str) -> None:
-    st.error(safe_markdown(text))
 
 
 # --------------------------------------------------------------------------- page

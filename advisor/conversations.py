@@ -373,14 +373,7 @@ class ConversationStore:
 
     def save(self, owner: str, conversation: Conversation) -> None:
         """Insert or replace ``conversation`` for ``owner`` (atomic)."""
-        row = (
-            conversation.id,
-            owner,
-            conversation.title[:MAX_TITLE_CHARS],
-            conversation.created_at.isoformat(),
-            conversation.updated_at.isoformat(),
-            conversation.model_dump_json(),
-        )
+        row = _row(owner, conversation)
 
         def upsert(run: Run) -> None:
             _, changed = run(_UPSERT, row)
@@ -485,28 +478,22 @@ class ConversationStore:
     # ------------------------------------------------------------------ the inbox
 
     def enqueue(
-        self, owner: str, conversation: Conversation, message_id: str, text: str, at: datetime
+        self, owner: str, conversation_id: str, message_id: str, text: str, at: datetime
     ) -> None:
-        """Record a submitted message (and the conversation, if this is its first). Writing
+        """Record a submitted message, and create its conversation if this is the first (one
+        transaction, no read of the conversation: the page's callback waits on it). Writing
         the same ``message_id`` twice records it once."""
-        row = (
-            conversation.id,
-            owner,
-            conversation.title[:MAX_TITLE_CHARS],
-            conversation.created_at.isoformat(),
-            conversation.updated_at.isoformat(),
-            conversation.model_dump_json(),
-        )
+        row = _row(owner, Conversation(id=conversation_id))
 
         def write(run: Run) -> None:
             run(_INSERT_NEW, row)
-            rows, _ = run("SELECT owner FROM conversations WHERE id = ?", (conversation.id,))
+            rows, _ = run("SELECT owner FROM conversations WHERE id = ?", (conversation_id,))
             if not rows or rows[0][0] != owner:
                 raise ConversationStoreError("That conversation belongs to another session.")
             run(
                 "INSERT INTO inbox (id, conversation_id, owner, submitted_at, text, error) "
                 "VALUES (?, ?, ?, ?, ?, '') ON CONFLICT(id) DO NOTHING",
-                (message_id, conversation.id, owner, at.isoformat(), text),
+                (message_id, conversation_id, owner, at.isoformat(), text),
             )
 
         self.backend.transact(write, write=True)
@@ -525,30 +512,22 @@ class ConversationStore:
         )
         if not rows:
             return None, []
-        pending = [
-            PendingMessage(r[1], conversation_id, datetime.fromisoformat(r[2]), r[3], r[4])
-            for r in rows
-            if r[1] is not None
-        ]
+        pending = [_pending(conversation_id, *r[1:]) for r in rows if r[1] is not None]
         return self._parse(rows[0][0]), pending
 
     def pending(self, owner: str, conversation_id: str) -> builtins.list[PendingMessage]:
         """The conversation's unanswered messages, oldest first (failed ones included)."""
         rows = self._read(
-            "SELECT id, conversation_id, submitted_at, text, error FROM inbox "
+            "SELECT id, submitted_at, text, error FROM inbox "
             "WHERE conversation_id = ? AND owner = ? ORDER BY submitted_at, id",
             (conversation_id, owner),
         )
-        return [PendingMessage(r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+        return [_pending(conversation_id, *r) for r in rows]
 
-    def pending_conversations(self, owner: str | None = None) -> builtins.list[tuple[str, str]]:
+    def pending_conversations(self) -> builtins.list[tuple[str, str]]:
         """``(owner, conversation_id)`` of every conversation with a message waiting (not
         failed): what a restarted server still has to answer."""
-        where, params = ("AND owner = ?", (owner,)) if owner else ("", ())
-        rows = self._read(
-            f"SELECT DISTINCT owner, conversation_id FROM inbox WHERE error = '' {where}",  # noqa: S608 - constants
-            params,
-        )
+        rows = self._read("SELECT DISTINCT owner, conversation_id FROM inbox WHERE error = ''", ())
         return [(r[0], r[1]) for r in rows]
 
     def complete(
@@ -612,6 +591,26 @@ class ConversationStore:
 
     def _read(self, sql: str, params: Sequence[object]) -> Rows:
         return self.backend.transact(lambda run: run(sql, params)[0], write=False)
+
+
+def _row(owner: str, conversation: Conversation) -> tuple[str, ...]:
+    """The values of a conversations row, in the column order of ``_UPSERT``/``_INSERT_NEW``."""
+    return (
+        conversation.id,
+        owner,
+        conversation.title[:MAX_TITLE_CHARS],
+        conversation.created_at.isoformat(),
+        conversation.updated_at.isoformat(),
+        conversation.model_dump_json(),
+    )
+
+
+def _pending(
+    conversation_id: str, message_id: str, submitted_at: str, text: str, error: str
+) -> PendingMessage:
+    return PendingMessage(
+        message_id, conversation_id, datetime.fromisoformat(submitted_at), text, error
+    )
 
 
 def _later_than(moment: datetime) -> datetime:

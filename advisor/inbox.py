@@ -68,14 +68,10 @@ class Inbox:
         """Record ``text`` as the next message of the conversation (created if new) and start
         answering it. Raises :class:`QueryError` for text that cannot be a message (empty,
         binary, too long): then nothing is recorded."""
-        advisor = self.advisor
-        cleaned = advisor.check_message(text)
-        conversation = self.store.load(owner, conversation_id) or Conversation(id=conversation_id)
-        message = PendingMessage(
-            new_message_id(), conversation.id, datetime.now(UTC), cleaned, error=""
-        )
-        self.store.enqueue(owner, conversation, message.id, cleaned, message.submitted_at)
-        self.kick(owner, conversation.id)
+        cleaned = self.advisor.check_message(text)
+        message = PendingMessage(new_message_id(), conversation_id, datetime.now(UTC), cleaned)
+        self.store.enqueue(owner, conversation_id, message.id, cleaned, message.submitted_at)
+        self.kick(owner, conversation_id)
         return message
 
     def pending(self, owner: str, conversation_id: str) -> list[PendingMessage]:
@@ -117,10 +113,6 @@ class Inbox:
         for owner, conversation_id in waiting:
             self.kick(owner, conversation_id)
         return len(waiting)
-
-    def busy(self, owner: str, conversation_id: str) -> bool:
-        with self._lock:
-            return (owner, conversation_id) in self._active
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until no conversation is being answered (the CLI and tests); ``False`` on

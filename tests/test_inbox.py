@@ -36,9 +36,9 @@ def test_enqueue_creates_the_conversation_and_keeps_order(conversation_store: Ma
     store = conversation_store()
     owner = new_owner_token()
     c = Conversation()
-    store.enqueue(owner, c, "m2", "second", at(2))
-    store.enqueue(owner, c, "m1", "first", at(1))
-    store.enqueue(owner, c, "m1", "first", at(1))  # the same submission again: recorded once
+    store.enqueue(owner, c.id, "m2", "second", at(2))
+    store.enqueue(owner, c.id, "m1", "first", at(1))
+    store.enqueue(owner, c.id, "m1", "first", at(1))  # the same submission again: recorded once
     assert [p.text for p in store.pending(owner, c.id)] == ["first", "second"]
     assert store.load(owner, c.id) is not None  # the conversation exists from the first message
     assert [s.id for s in store.list(owner)] == [c.id]
@@ -46,7 +46,7 @@ def test_enqueue_creates_the_conversation_and_keeps_order(conversation_store: Ma
     other = new_owner_token()
     assert store.pending(other, c.id) == []
     with pytest.raises(ConversationStoreError, match="another session"):
-        store.enqueue(other, c, "m3", "not yours", at(3))
+        store.enqueue(other, c.id, "m3", "not yours", at(3))
 
 
 def test_complete_saves_the_turn_and_removes_the_message_once(
@@ -55,7 +55,7 @@ def test_complete_saves_the_turn_and_removes_the_message_once(
     store = conversation_store()
     owner = new_owner_token()
     c = Conversation()
-    store.enqueue(owner, c, "m1", "first", at(1))
+    store.enqueue(owner, c.id, "m1", "first", at(1))
     loaded = store.load(owner, c.id)
     assert loaded is not None
     read_at = loaded.updated_at
@@ -73,7 +73,7 @@ def test_a_turn_computed_on_an_old_version_is_not_saved(conversation_store: Make
     store = conversation_store()
     owner = new_owner_token()
     c = Conversation()
-    store.enqueue(owner, c, "m1", "first", at(1))
+    store.enqueue(owner, c.id, "m1", "first", at(1))
     stale = store.load(owner, c.id)
     assert stale is not None
     store.rename(owner, c.id, "Renamed meanwhile")  # someone saved after the read
@@ -97,8 +97,8 @@ def test_the_page_reads_the_conversation_and_its_inbox_at_one_moment(
     owner = new_owner_token()
     c = Conversation()
     assert store.load_with_pending(owner, c.id) == (None, [])
-    store.enqueue(owner, c, "m1", "first", at(1))
-    store.enqueue(owner, c, "m2", "second", at(2))
+    store.enqueue(owner, c.id, "m1", "first", at(1))
+    store.enqueue(owner, c.id, "m2", "second", at(2))
     loaded, pending = store.load_with_pending(owner, c.id)
     assert loaded is not None
     assert loaded.id == c.id
@@ -113,8 +113,8 @@ def test_failed_messages_are_kept_and_can_be_sent_again(conversation_store: Make
     store = conversation_store()
     owner = new_owner_token()
     c = Conversation()
-    store.enqueue(owner, c, "m1", "first", at(1))
-    store.enqueue(owner, c, "m2", "second", at(2))
+    store.enqueue(owner, c.id, "m1", "first", at(1))
+    store.enqueue(owner, c.id, "m2", "second", at(2))
     store.fail(owner, "m1", "It broke.")
     assert [(p.id, p.error) for p in store.pending(owner, c.id)] == [
         ("m1", "It broke."),
@@ -265,7 +265,7 @@ def test_a_change_saved_during_a_turn_is_kept_and_the_turn_recomputed(
 def test_a_restarted_server_answers_what_was_waiting(make_advisor: Any, tmp_path: Any) -> None:
     store = ConversationStore(tmp_path / "c.sqlite3")
     owner, c = new_owner_token(), Conversation()
-    store.enqueue(owner, c, "m1", "We have 300 labeled examples.", at(1))  # then a crash
+    store.enqueue(owner, c.id, "m1", "We have 300 labeled examples.", at(1))  # then a crash
     box = Inbox(ConversationStore(tmp_path / "c.sqlite3"), make_advisor())
     try:
         assert box.resume() == 1
