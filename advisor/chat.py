@@ -155,6 +155,14 @@ class Conversation(BaseModel):
             return None
         return reply.next_question.fact
 
+    def last_question_facts(self) -> tuple[str, ...]:
+        """Every fact the advisor's last question asked for, most decisive first."""
+        reply = self.last_reply()
+        if reply is None or reply.next_question is None:
+            return ()
+        question = reply.next_question
+        return tuple(dict.fromkeys((question.fact, *question.facts)))
+
     def previous_question(self) -> str | None:
         """The question sentences of the user's last message that asked something (for
         follow-ups): "How many examples for LoRA?" before "and for full fine-tuning?"."""
@@ -250,7 +258,8 @@ class Advisor:
         notes: list[str] = []
 
         before = conversation.ledger.resolve()
-        records = read_turn(text, turn, conversation.last_question_asked(), self.rules)
+        reading = read_turn(text, turn, conversation.last_question_facts(), self.rules, before)
+        records = reading.records
         if self.llm is not None and self.llm_extract:
             try:
                 found = extract_with_model(self.llm, text, turn, deadline, records)
@@ -259,6 +268,7 @@ class Advisor:
                 notes.append(_note(exc, "facts were read by the rules alone"))
         ledger = conversation.ledger.model_copy(deep=True)
         ledger.add(records)
+        ledger.add(reading.not_known)
         facts = ledger.resolve()
         assessment = assess(facts, self.rules)
         changes = _changes(before.records, facts.records)

@@ -21,7 +21,7 @@ Steps:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -119,8 +119,13 @@ class GateResult(BaseModel):
 
 
 class Question(BaseModel):
+    """What to ask next: ``fact`` is the most decisive unknown fact; ``facts`` every unknown
+    fact the same question settles (the gate's other open facts), so an answer that gives
+    several of them at once is read for all of them."""
+
     model_config = ConfigDict(frozen=True)
     fact: str
+    facts: tuple[str, ...] = ()
     topic: Topic
     gate: str
     question: str
@@ -422,7 +427,7 @@ def assess(facts: Facts, rules: RuleSet | None = None) -> Assessment:
             )
         )
 
-    questions = rank_questions(rules, values, results)
+    questions = rank_questions(rules, values, results, not_known=set(facts.not_known))
     full_values = _with_gate_facts(values, results)
     return Assessment(
         verdict=verdict,
@@ -495,9 +500,11 @@ ASK_INSTEAD: dict[str, tuple[str, ...]] = {
 }
 
 
-def _ask_about(fact: str, values: Mapping[str, object]) -> str:
-    options = ASK_INSTEAD.get(fact, (fact,))
-    return next((o for o in options if values.get(o) is None), options[0])
+def _ask_about(fact: str, values: Mapping[str, object], not_known: Collection[str]) -> str | None:
+    """The stated fact to ask for an unknown one (a derived fact is asked through what it is
+    derived from); ``None`` when the user already said they do not know it."""
+    options = [o for o in ASK_INSTEAD.get(fact, ()) if values.get(o) is None] + [fact]
+    return next((o for o in options if o not in not_known), None)
 
 
 def _probe_values(fact: str, conditions: list[Condition]) -> list[FactValue]:
@@ -539,7 +546,11 @@ def _trials(fact: str, conditions: list[Condition]) -> list[dict[str, object]]:
 
 
 def rank_questions(
-    rules: RuleSet, values: Mapping[str, object], results: list[tuple[Gate, Evaluation]]
+    rules: RuleSet,
+    values: Mapping[str, object],
+    results: list[tuple[Gate, Evaluation]],
+    *,
+    not_known: Collection[str] = (),
 ) -> list[Question]:
     """The unknown facts that could still settle a gate, most decisive first.
 
@@ -560,14 +571,22 @@ def rank_questions(
     Only gates whose outcome is unknown contribute: once a gate has failed, no answer can
     change the verdict from ``not_yet`` (Kleene evaluation is monotone in information), so
     the remaining questions are listed as open but not asked.
+
+    A fact the user said they do not know (``not_known``) is never asked again: the question
+    moves on to what else could settle the gate, and when nothing can, the verdict stays
+    open with that fact named as what is missing.
     """
     gate_index = {gate.id: i for i, gate in enumerate(rules.gates)}
     conditions = [gate.condition for gate in rules.gates]
     current = verdict_of([Outcome.of(ev.truth) for _, ev in results])
     candidates: dict[str, Gate] = {}
+    open_here: dict[str, set[str]] = {}
     for gate, ev in results:
         if ev.truth is not Truth.UNKNOWN:
             continue
+        open_here[gate.id] = set(ev.open_facts) | {
+            o for f in ev.open_facts for o in ASK_INSTEAD.get(f, ())
+        }
         ordered = list(gate.questions) + sorted(ev.open_facts, key=_fact_order)
         for fact in ordered:
             if fact in ev.open_facts and values.get(fact) is None and fact not in candidates:
@@ -593,7 +612,9 @@ def rank_questions(
             )
         if settled == 0:
             continue
-        ask = _ask_about(fact, values)
+        ask = _ask_about(fact, values, not_known)
+        if ask is None:
+            continue
         order = list(gate.questions)
         fact_rank = order.index(ask) if ask in order else len(order)
         key = (-len(reachable - {current}), -settled, gate_index[gate.id], fact_rank)
@@ -603,6 +624,18 @@ def rank_questions(
                 key,
                 Question(
                     fact=ask,
+                    facts=(
+                        ask,
+                        *(
+                            f
+                            for f in gate.questions
+                            if f != ask
+                            and f in SPECS
+                            and values.get(f) is None
+                            and f not in not_known
+                            and f in open_here[gate.id]
+                        ),
+                    ),
                     topic=gate.topic,
                     gate=gate.id,
                     question=_question_for(gate, ask),

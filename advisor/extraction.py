@@ -337,7 +337,8 @@ _INPUT_ONLY = (
 _NEEDS_CONTEXT = (
     r"\bneeds? (?:the |our |a |an )?[\w' -]{0,100}? as context\b"
     r"|\b(?:depends|relies|depend|rely) on (?:our|the) (?:[\w-]+ ){0,5}(?:rules|policies|documents|records|data|"
-    r"history|ordinance|knowledge|glossary|playbook|layers|database|catalog|manual|docs)\b|\bwhich the model never sees\b"
+    r"history|ordinance|knowledge|glossary|playbook|layers|database|catalog|manual|docs)\b"
+    r"|\b(?:which|that) (?:the model|it) (?:never|doesn't|does not|can't|cannot) (?:sees?|gets?|has)\b"
     r"|\bwhich live in our\b"
     r"|\bneeds? (?:domain|outside|external|extra) (?:knowledge|context|documents)\b"
 )
@@ -836,6 +837,20 @@ _GENERATED = (
 )
 
 
+#: "8 examples in the prompt" are few-shot examples, not training data.
+_IN_PROMPT = re.compile(
+    r"\s*(?:[\w-]+\s+){0,2}?(?:examples?|shots?|samples?|demos?)\s+(?:in|inside|into|within)\s+"
+    r"(?:the|our|its|my|a)\s+(?:system\s+)?(?:prompt|template|instructions)",
+    re.I,
+)
+_UNIT_NOUN = re.compile(
+    r"\s*(?:k|m|thousand|million)?\s*(?:years?|yrs?|months?|mos?|weeks?|wks?|days?|hours?|"
+    r"minutes?|seconds?|ms|sprints?|quarters?|times|percent|points?|%|dollars?|bucks|cents?|"
+    r"people|engineers|lawyers|annotators|reviewers|queues|categories|classes|labels\b(?! each))\b",
+    re.I,
+)
+
+
 @rule
 def labeled_data(s: Sentence) -> Iterator[Hit]:
     text = s.text
@@ -863,8 +878,12 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
             if _EVAL_CONTEXT.search(mid) or _EVAL_CONTEXT.search(before):
                 continue
             after = text[m.end("num") : m.end("num") + 2]
-            if "%" in after:
-                continue
+            if (
+                "%" in after
+                or _UNIT_NOUN.match(text, m.end("num"))
+                or _IN_PROMPT.match(text, m.end("num"))
+            ):
+                continue  # a number belongs to its own noun: "2 years", "3 weeks" count no examples
             value = parse_number(m.group("num"), m.group("suffix"))
             if value is None or value != value:
                 continue
@@ -1357,40 +1376,40 @@ def is_hypothetical(sentence: str) -> bool:
 
 
 def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) -> list[FactRecord]:
-    """Facts stated in one message, in the order they appear. Never raises."""
+    """Facts stated in one message, in the order they appear.
+
+    Numbers are read as people write them (:func:`advisor.reader.numbers.normalise`:
+    "fifteen thousand", "half a million"); the quote stays the user's own sentence. A rule
+    that raises is a bug and propagates: the boundary that called the reader reports it."""
+    from advisor.reader.numbers import normalise
+
     records: list[FactRecord] = []
-    try:
-        text = clean_message(message)
-        original = message[:MAX_EXTRACT_CHARS] if isinstance(message, str) else text
-        if len(original) != len(text):
-            original = text
-        if not text.strip():
-            return records
-        for sentence in split_sentences(text):
-            if INSTRUCTION.search(sentence.text):
-                continue
-            if is_hypothetical(sentence.text):
-                continue
-            for rule_fn in RULES:
-                try:
-                    hits = list(rule_fn(sentence))
-                except Exception:  # a rule bug must not lose the other facts
-                    log.exception("extraction rule %s failed", rule_fn.__name__)
-                    continue
-                for hit in hits:
-                    record = make_record(
-                        hit.fact,
-                        hit.value,
-                        source=source,
-                        turn=turn,
-                        quote=_quote(sentence, original),
-                        position=sentence.start + hit.position,
-                        note=hit.note,
-                    )
-                    if record is not None:
-                        records.append(record)
-    except Exception:  # pragma: no cover - belt and braces: extraction never raises
-        log.exception("extraction failed")
+    text = clean_message(message)
+    original = message[:MAX_EXTRACT_CHARS] if isinstance(message, str) else text
+    if len(original) != len(text):
+        original = text
+    if not text.strip():
+        return records
+    for raw in split_sentences(text):
+        if INSTRUCTION.search(raw.text):
+            continue
+        if is_hypothetical(raw.text):
+            continue
+        quote = _quote(raw, original)
+        sentence = Sentence(normalise(raw.text), raw.start)
+        for rule_fn in RULES:
+            for hit in rule_fn(sentence):
+                record = make_record(
+                    hit.fact,
+                    hit.value,
+                    source=source,
+                    turn=turn,
+                    quote=quote,
+                    position=sentence.start + min(hit.position, len(raw.text)),
+                    note=hit.note,
+                )
+                if record is not None:
+                    records.append(record)
     records.sort(key=lambda r: r.position)
     return records
 

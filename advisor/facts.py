@@ -315,11 +315,38 @@ def make_record(
         return None
 
 
+class NotKnown(BaseModel):
+    """A statement that a fact is not known: the user was asked and did not know, hedged
+    ("I believe someone might have"), or withdrew an earlier value ("scratch the 800 figure").
+
+    It clears an earlier value of the fact and tells the engine not to ask for it again."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    fact: str
+    turn: Annotated[int, Field(ge=0)]
+    quote: Annotated[str, Field(max_length=MAX_QUOTE_CHARS)] = ""
+    position: Annotated[int, Field(ge=0)] = 0
+    reason: Literal["not_known", "withdrawn"] = "not_known"
+
+    @model_validator(mode="after")
+    def _known_fact(self) -> NotKnown:
+        if self.fact not in SPECS:
+            raise ValueError(f"unknown fact {self.fact!r}")
+        return self
+
+    def sort_key(self) -> tuple[int, int, int, int]:
+        return (0, self.turn, self.position, _SOURCE_RANK[Source.RULES])
+
+
 class Facts(BaseModel):
-    """The current value of every fact (``None`` = unknown) and the record that set it."""
+    """The current value of every fact (``None`` = unknown) and the record that set it.
+
+    ``not_known`` holds the facts the user said they do not know (or withdrew) and has not
+    stated since: still unknown, but not to be asked again."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     records: dict[str, FactRecord] = Field(default_factory=dict)
+    not_known: dict[str, NotKnown] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _keys_match(self) -> Facts:
@@ -378,9 +405,14 @@ class FactLedger(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     records: list[FactRecord] = Field(default_factory=list)
+    not_known: list[NotKnown] = Field(default_factory=list)
 
-    def add(self, records: Iterable[FactRecord]) -> None:
-        self.records.extend(records)
+    def add(self, records: Iterable[FactRecord | NotKnown]) -> None:
+        for record in records:
+            if isinstance(record, NotKnown):
+                self.not_known.append(record)
+            else:
+                self.records.append(record)
 
     def confirm(self, fact: str, value: object, *, turn: int, note: str = "") -> FactRecord:
         """Record a user's confirmation or correction; raises ``ValueError`` on a bad value."""
@@ -402,7 +434,17 @@ class FactLedger(BaseModel):
             current = best.get(record.fact)
             if current is None or record.sort_key() >= current.sort_key():
                 best[record.fact] = record
-        return Facts(records={name: best[name] for name in FACT_NAMES if name in best})
+        unknown: dict[str, NotKnown] = {}
+        for statement in self.not_known:
+            value = best.get(statement.fact)
+            if value is not None and value.sort_key() > statement.sort_key():
+                continue  # stated (or set by the user) since
+            best.pop(statement.fact, None)
+            unknown[statement.fact] = statement
+        return Facts(
+            records={name: best[name] for name in FACT_NAMES if name in best},
+            not_known={name: unknown[name] for name in FACT_NAMES if name in unknown},
+        )
 
     def history(self, fact: str) -> list[FactRecord]:
         return [r for r in self.records if r.fact == fact]

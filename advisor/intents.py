@@ -142,7 +142,7 @@ _CHOICE_WORDS: dict[str, dict[str, re.Pattern[str]]] = {
 }
 #: Sentences that put a short answer back into words the extractor reads, per fact.
 ANSWER_FRAMES: dict[str, tuple[str, ...]] = {
-    "prompt_effort_weeks": ("We have worked on the prompt for {a}.",),
+    "prompt_effort_weeks": ("Prompt iteration took {a}.", "Prompt work: {a}."),
     "labeled_examples": ("We have {a} labeled examples.", "We have {a}."),
     "task_changes_per_year": ("The task changes {a}.",),
     "monthly_volume": ("We serve {a}.", "We serve {a} requests."),

@@ -98,10 +98,11 @@ def score_statements(items: Sequence[dict[str, Any]], rules: RuleSet) -> dict[st
         prior: dict[str, Any] = item.get("prior") or {}
         expected: dict[str, Any] = dict(item.get("expected") or {})
         unknown: list[str] = list(item.get("unknown") or [])
-        asked = (item.get("answers") or [None])[0]
+        asked = list(item.get("answers") or [])
         ledger = ledger_of(prior, turn=1)
-        records = read_turn(item["text"], 2, asked, rules)
-        ledger.add(records)
+        reading = read_turn(item["text"], 2, asked, rules, ledger.resolve())
+        records = reading.records
+        ledger.add(reading.statements())
         now = values(ledger.resolve())
         stated = {r.fact: r.value for r in records}
         ok = True
@@ -212,7 +213,7 @@ def simulate(profile: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
     dont_know = set(profile.get("dont_know") or [])
     phrasings: dict[str, list[str]] = profile.get("phrasings") or {}
     ledger = FactLedger()
-    ledger.add(read_turn(profile["opening"], 1, None, rules))
+    ledger.add(read_turn(profile["opening"], 1, None, rules).statements())
     asked_count: Counter[str] = Counter()
     answered: set[str] = set()
     unread = reasked = answers = 0
@@ -231,8 +232,9 @@ def simulate(profile: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
         asked_count[fact] += 1
         turn += 1
         answers += 1
-        records = read_turn(text, turn, fact, rules)
-        ledger.add(records)
+        reading = read_turn(text, turn, question.facts or (fact,), rules, ledger.resolve())
+        records = reading.records
+        ledger.add(reading.statements())
         read_it = any(r.fact == fact for r in records)
         if knows and not read_it:
             unread += 1

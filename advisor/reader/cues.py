@@ -1,0 +1,95 @@
+"""The cue vocabulary (``corpus/rules/cues.yaml``): how people mention each fact.
+
+Loaded once and checked loudly: a fact name that does not exist, a value its fact does not
+take, or a pattern that does not compile is an error at load time (and so a failing test),
+never a rule silently skipped while reading a message.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from advisor.facts import SPECS, FactValue, coerce_value
+from advisor.settings import PROJECT_ROOT
+
+CUES_PATH = PROJECT_ROOT / "corpus" / "rules" / "cues.yaml"
+
+
+class ValueCue(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    value: FactValue
+    pattern: str
+
+
+class CueExample(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    text: str
+    reads: dict[str, FactValue | None] = Field(default_factory=dict)
+    asked: str | None = None
+
+
+class FactCues(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    topic: tuple[str, ...] = ()
+    values: tuple[ValueCue, ...] = ()
+    examples: tuple[CueExample, ...] = ()
+
+
+class CueBook(BaseModel):
+    """Every fact's cues, with the patterns compiled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: int
+    facts: dict[str, FactCues]
+    _topic: dict[str, tuple[re.Pattern[str], ...]] = PrivateAttr(default_factory=dict)
+    _values: dict[str, tuple[tuple[FactValue, re.Pattern[str]], ...]] = PrivateAttr(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> CueBook:
+        for name, cues in self.facts.items():
+            if name not in SPECS:
+                raise ValueError(f"cues.yaml: unknown fact {name!r}")
+            for cue in cues.values:
+                coerce_value(name, cue.value)
+            for pattern in (*cues.topic, *(c.pattern for c in cues.values)):
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise ValueError(f"cues.yaml: {name}: bad pattern {pattern!r}: {exc}") from exc
+            for example in cues.examples:
+                for fact in example.reads:
+                    if fact not in SPECS:
+                        raise ValueError(f"cues.yaml: {name}: example reads unknown {fact!r}")
+            self._topic[name] = tuple(re.compile(p, re.I) for p in cues.topic)
+            self._values[name] = tuple((c.value, re.compile(c.pattern, re.I)) for c in cues.values)
+        return self
+
+    def mentions(self, fact: str, text: str) -> bool:
+        """Does ``text`` talk about ``fact``?"""
+        return any(p.search(text) for p in self._topic.get(fact, ()))
+
+    def facts_mentioned(self, text: str) -> list[str]:
+        return [name for name in self.facts if self.mentions(name, text)]
+
+    def value_in(self, fact: str, text: str) -> tuple[FactValue, re.Match[str]] | None:
+        """The first value cue of ``fact`` that matches ``text``."""
+        for value, pattern in self._values.get(fact, ()):
+            if m := pattern.search(text):
+                return value, m
+        return None
+
+
+def load_cues(path: Path = CUES_PATH) -> CueBook:
+    return CueBook.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@cache
+def default_cues() -> CueBook:
+    return load_cues()
