@@ -172,6 +172,13 @@ def unwrap(message: str) -> str:
     return _SOFT_WRAP.sub(lambda m: " " * len(m.group(0)), message)
 
 
+#: Abbreviations people write mid-sentence: a full stop after one does not end the sentence.
+_ABBREVIATION = re.compile(
+    r"\b(?:est|approx|appx|incl|excl|vs|e\.g|i\.e|etc|ca|avg|esp|resp|approx|min|max|pct)\.$",
+    re.IGNORECASE,
+)
+
+
 def split_sentences(message: str) -> list[Sentence]:
     """Sentences (and list items, and clauses after a dash or colon) with their offsets. A
     hard-wrapped sentence stays whole, so an instruction cannot hide its second half on
@@ -180,6 +187,8 @@ def split_sentences(message: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     start = 0
     for match in _SENTENCE_END.finditer(message):
+        if _ABBREVIATION.search(message, max(0, match.start() - 8), match.start()):
+            continue  # "est. $1,200/mo", "vs. target": the sentence goes on
         _append(sentences, message, start, match.start())
         start = match.end()
     _append(sentences, message, start, len(message))
@@ -445,7 +454,7 @@ def _durations(text: str) -> Iterator[tuple[float, int]]:
 @rule
 def prompt_effort(s: Sentence) -> Iterator[Hit]:
     text = s.text
-    anchor = _search(r"\bprompt(?:s|ing|ed)?\b", text)
+    anchor = _search(r"\bprompt(?:s|ing|ed)?\b|\b(?:the|our|its) (?:system )?instructions\b", text)
     if not anchor:
         return
     none = _search(
@@ -839,8 +848,9 @@ _GENERATED = (
 
 #: "8 examples in the prompt" are few-shot examples, not training data.
 _IN_PROMPT = re.compile(
-    r"\s*(?:[\w-]+\s+){0,2}?(?:examples?|shots?|samples?|demos?)\s+(?:in|inside|into|within)\s+"
-    r"(?:the|our|its|my|a)\s+(?:system\s+)?(?:prompt|template|instructions)",
+    r"\s*(?:[\w-]+\s+){0,2}?(?:examples?|shots?|samples?|demos?)(?:\s+[\w/-]+){0,3}?\s+"
+    r"(?:in|inside|into|within)\s+(?:(?:the|our|its|my|a)\s+(?:system\s+)?"
+    r"(?:prompt|template|instructions)|there\b)",
     re.I,
 )
 _UNIT_NOUN = re.compile(
@@ -924,7 +934,9 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
 
 _CHANGE_WORDS = (
     r"\b(?:chang\w*|revis\w*|updat\w*|rewrit\w*|rewritten|add(?:s|ing|ed)?|new (?:categories|labels|"
-    r"classes|intents|tags|types|rules|fields|queues)|evolv\w*|shift\w*|tweak\w*|modif\w*|appear\w*)\b"
+    r"classes|intents|tags|types|rules|fields|queues)|evolv\w*|shift\w*|tweak\w*|modif\w*|appear\w*|"
+    r"reshuffl\w*|reorgani[sz]\w*|restructur\w*|overhaul\w*|redefin\w*|refresh\w*|redone|redo\w*|"
+    r"revamp\w*|re-?cut|re-?drawn|re-?worked|rework\w*)\b"
 )
 _STABLE = re.compile(
     r"\b(?:unchanged|(?:haven't|hasn't|have not|has not) changed|(?:been |stayed |remained )?the same|"
@@ -977,7 +989,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
             yield Hit("task_changes_per_year", rate, m.start(), f"{m.group(0)}")
             return
     m = _search(
-        r"\b(?:fixed|stable|unchanged) for years\b|\bnever changes\b"
+        r"\b(?:fixed|stable|unchanged) for years\b|\bnever (?:really |actually )?(?:changes?|changed)\b"
         r"|\bin (?:19|20)\d\d\b[^.]{0,60}\b(?:have not|haven't|has not|hasn't) changed since\b",
         text,
     )
@@ -985,7 +997,8 @@ def stability(s: Sentence) -> Iterator[Hit]:
         yield Hit("task_changes_per_year", 0, m.start(), "unchanged for years")
         return
     m = _search(
-        r"\b(?P<cmp>more often than|more than|less (?:often )?than|fewer than)\s+once (?:a|per|every) "
+        r"\b(?P<cmp>more often than|more than|less (?:often )?than|fewer than)\s+(?:once|1 times) "
+        r"(?:a|per|every) "
         r"(?P<unit>week|month|quarter|year)\b",
         text,
     )
@@ -1029,8 +1042,9 @@ def stability(s: Sentence) -> Iterator[Hit]:
         )
         return
     m = _search(
-        r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s+)?(?:new \w+ |times? |changes? |updates? )?"
-        r"(?:every|each|once an?|once per|per|a)\s+(?P<unit>day|week|sprint|month|quarter|year)\b"
+        r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x )?"
+        r"(?:(?:every|each|once an?|once per|per|a)\s+(?:school |calendar |fiscal |financial )?|/)"
+        r"(?P<unit>day|week|sprint|month|quarter|year|yr|mo)\b"
         r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b",
         text,
     )
@@ -1039,13 +1053,12 @@ def stability(s: Sentence) -> Iterator[Hit]:
             unit = _ADVERB_UNIT[m.group("adv").lower()]
             count = 1.0
         else:
-            unit = m.group("unit").lower()
-            n_text = m.group("n")
-            count = (
-                (_word_or_digit(n_text) or 1.0)
-                if n_text and n_text.lower() not in ("a", "an")
-                else 1.0
+            unit = {"yr": "year", "mo": "month"}.get(
+                m.group("unit").lower(), m.group("unit").lower()
             )
+            n_text = m.group("n")
+            said = _word_or_digit(n_text) if n_text and n_text.lower() not in ("a", "an") else None
+            count = 1.0 if said is None else said
         yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), m.start())
         return
     m = _search(
@@ -1158,9 +1171,13 @@ def money(s: Sentence) -> Iterator[Hit]:
     if per_call and not re.search(r"fine-?tun|small model|self-host", lower):
         yield Hit("current_cost_per_call", float(per_call.group("num")), per_call.start())
         return
+    previous_end = 0
     for m in _MONEY.finditer(text):
         amount = parse_number(m.group("num"), m.group("suffix"))
         unit = (m.group("unit") or "").lower()
+        # what is said between the previous amount and this one names it too: "our all-in
+        # fine-tune estimate (hosting + retraining) is $22k/mo"
+        lead, previous_end = lower[previous_end : m.start()], m.end()
         if amount is None:
             continue
         around = _clause(lower, m.start(), m.end())
@@ -1184,18 +1201,19 @@ def money(s: Sentence) -> Iterator[Hit]:
                 yield Hit("current_cost_per_call", amount, m.start())
             continue
         monthly = amount * _PER_MONTH[_unit(unit)]
-        if re.search(r"\bhosting|\bgpus?\b|\bserver", around):
+        tuned = r"fine-?tun\w*|tuned model|small(?:er)? model|self-host|would cost|distilled|mistral|llama|qwen"
+        estimate = re.search(tuned, lead) and re.search(
+            r"\ball[- ]in\b|\bestimate|\bincluding\b|\bincl\b|\btco\b|\btotal\b", lead
+        )
+        if re.search(r"\bhosting|\bgpus?\b|\bserver", around) and not estimate:
             yield Hit("hosting_cost_per_month", round(monthly, 2), m.start())
-        elif re.search(
-            r"fine-?tuned|small(?:er)? model|self-host|would cost|distilled|mistral|llama|qwen",
-            around,
-        ):
+        elif estimate or re.search(tuned, around):
             yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
             all_in = _search(
                 r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\bincluding (?:\w+, )*(?:hosting|"
                 r"retraining|label\w*|engineering)",
                 text[m.start() :],
-            )
+            ) or _search(r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b", lead)
             if all_in:
                 yield Hit("fine_tuned_cost_all_in", True, m.start() + all_in.start())
         elif re.search(
@@ -1396,22 +1414,55 @@ def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) ->
         if is_hypothetical(raw.text):
             continue
         quote = _quote(raw, original)
-        sentence = Sentence(normalise(raw.text), raw.start)
-        for rule_fn in RULES:
-            for hit in rule_fn(sentence):
-                record = make_record(
-                    hit.fact,
-                    hit.value,
-                    source=source,
-                    turn=turn,
-                    quote=quote,
-                    position=sentence.start + min(hit.position, len(raw.text)),
-                    note=hit.note,
-                )
-                if record is not None:
-                    records.append(record)
+        sentence = Sentence(normalise(raw.text, times=True), raw.start)
+        for hit in _sentence_hits(sentence):
+            record = make_record(
+                hit.fact,
+                hit.value,
+                source=source,
+                turn=turn,
+                quote=quote,
+                position=sentence.start + min(hit.position, len(raw.text)),
+                note=hit.note,
+            )
+            if record is not None:
+                records.append(record)
     records.sort(key=lambda r: r.position)
     return records
+
+
+def _hits(sentence: Sentence) -> list[Hit]:
+    return [hit for rule_fn in RULES for hit in rule_fn(sentence)]
+
+
+def _sentence_hits(sentence: Sentence) -> list[Hit]:
+    """The rules' hits in ``sentence``, where a "no" or a zero the sentence reads but no
+    clause of it does alone takes the clauses' reading: a negation in one clause ("two
+    weeks on the prompt but we haven't tried JSON mode") is not the other's."""
+    from advisor.reader.clauses import clauses
+
+    hits = _hits(sentence)
+    parts = clauses(sentence.text)
+    if len(parts) < 2:
+        return hits
+    local: dict[str, list[tuple[int, Hit]]] = {}
+    for index, part in enumerate(parts):
+        for hit in _hits(Sentence(part.text, sentence.start + part.start)):
+            hit = Hit(hit.fact, hit.value, part.start + hit.position, hit.note)
+            local.setdefault(hit.fact, []).append((index, hit))
+    out: list[Hit] = []
+    for hit in hits:
+        home = max(i for i, part in enumerate(parts) if part.start <= hit.position or i == 0)
+        mine = local.get(hit.fact, [])
+        # the clause the reading came from says the same alone: the sentence reading stands
+        if any(i == home and h.value == hit.value for i, h in mine):
+            out.append(hit)
+        elif hit.value in (False, 0) and mine and all(h.value != hit.value for _, h in mine):
+            # a negation in one clause read into another's statement
+            out.extend(h for _, h in mine if h not in out)
+        else:
+            out.append(hit)
+    return out
 
 
 def _quote(sentence: Sentence, original: str) -> str:

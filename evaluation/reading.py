@@ -167,12 +167,19 @@ def score_situations(items: Sequence[dict[str, Any]], rules: RuleSet) -> dict[st
         label_agrees += truth.verdict.value == item["expected_verdict"] and sorted(
             t.value for t in truth.blockers
         ) == sorted(item.get("expected_blockers") or [])
-        got = assess(read_messages(item["messages"], rules).resolve(), rules)
-        read = values(read_messages(item["messages"], rules).resolve())
+        facts = read_messages(item["messages"], rules).resolve()
+        got = assess(facts, rules)
+        read = values(facts)
+        missed, misread = [], {}
         for fact, value in item["expected_facts"].items():
             if fact in SPECS:
                 fact_total += 1
                 fact_right += fact in read and same(fact, read[fact], value)
+                if fact not in read:
+                    missed.append(fact)
+                elif not same(fact, read[fact], value):
+                    misread[fact] = {"read": read[fact], "expected": value}
+        invented = sorted(set(read) - set(item["expected_facts"]))
         v = got.verdict == truth.verdict
         b = v and set(got.blockers) == set(truth.blockers)
         verdict_ok += v
@@ -188,6 +195,9 @@ def score_situations(items: Sequence[dict[str, Any]], rules: RuleSet) -> dict[st
                 "got": got.verdict.value,
                 "got_blockers": sorted(t.value for t in got.blockers),
                 "ok": b,
+                "missed": missed,
+                "misread": misread,
+                "invented": invented,
             }
         )
     n = len(items)

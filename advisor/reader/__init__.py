@@ -15,17 +15,29 @@ Which fact a clause is about comes from the cue vocabulary (``corpus/rules/cues.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from advisor.extraction import INSTRUCTION, extract, split_sentences
-from advisor.facts import SPECS, FactRecord, Facts, NotKnown, Source, make_record
+from advisor.extraction import (
+    INSTRUCTION,
+    clean_message,
+    extract,
+    is_hypothetical,
+    split_sentences,
+)
+from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
 from advisor.reader.answers import is_ignorance, read_bool, read_value, too_long
-from advisor.reader.clauses import clauses
+from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
 from advisor.reader.cues import CueBook, default_cues
-from advisor.reader.numbers import normalise, quantities
+from advisor.reader.examples import examples
+from advisor.reader.latency import latencies
+from advisor.reader.numbers import Quantity, normalise, quantities
+from advisor.reader.scores import scores
 
 ANSWER_NOTE = "answer to the advisor's question"
+#: More examples than this in a prompt would be a training set, not few-shot examples.
+FEW_SHOT_MAX = 100
 
 __all__ = ["ANSWER_NOTE", "Reading", "read"]
 
@@ -55,6 +67,8 @@ def read(
     (``asked``, most decisive first) and of what is already known (``known``)."""
     cues = cues or default_cues()
     reading = Reading(records=extract(text, turn))
+    text = clean_message(text)  # what extract read: no control characters or surrogates
+    _read_statements(reading, text, turn, cues)
     asked = [f for f in dict.fromkeys(asked) if f in SPECS]
     answering = bool(asked) and not too_long(text) and not INSTRUCTION.search(text)
     if answering:
@@ -65,16 +79,72 @@ def read(
     return reading
 
 
+def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> None:
+    """What the sentence rules missed: scores written without a percent sign, and the
+    yes/no and choice facts whose value cues a clause carries. A fact the rules read in a
+    sentence keeps their reading there."""
+    for sentence in split_sentences(text):
+        if INSTRUCTION.search(sentence.text) or is_hypothetical(sentence.text):
+            continue
+        if sentence.text.rstrip().endswith("?"):
+            continue  # a question to the advisor states nothing
+        quote = sentence.text[:300]
+        have = {r.fact for r in reading.records}
+        norm = normalise(sentence.text)
+        parts = clauses(norm)
+        if any(c.ignorant or c.withdraws for c in parts):
+            continue  # a hedge or a withdrawal: read by _read_not_known
+        found: list[tuple[str, FactValue, int, bool]] = [
+            (s.fact, s.value, s.start, False) for s in scores(norm)
+        ]
+        for lat in latencies(norm):
+            found.append((lat.fact, lat.ms, lat.start, False))
+        for cost in per_call_costs(norm):
+            found.append(("current_cost_per_call", cost.value, cost.start, False))
+        for ex in examples(norm):
+            found.append(("labeled_examples", ex.count, ex.start, False))
+            if ex.reviewed is not None:
+                found.append(("examples_human_reviewed", ex.reviewed, ex.start, False))
+        for clause in parts:
+            for fact, value, decisive in cues.values_in(clause.text):
+                found.append((fact, value, clause.start, decisive))
+        for fact, value, start, decisive in found:
+            if decisive:
+                reading.records = [
+                    r for r in reading.records if not (r.fact == fact and r.quote == quote)
+                ]
+                have = {r.fact for r in reading.records}
+            if fact in have:
+                continue
+            record = make_record(
+                fact,
+                value,
+                source=Source.RULES,
+                turn=turn,
+                quote=quote,
+                position=sentence.start + start,
+            )
+            if record is not None:
+                reading.records.append(record)
+                have.add(fact)
+    reading.records.sort(key=lambda r: r.position)
+
+
 def _read_answer(
     reading: Reading, text: str, turn: int, asked: Sequence[str], cues: CueBook
 ) -> None:
     have = {r.fact for r in reading.records}
     primary = asked[0]
     for fact in asked:
-        if fact in have:
-            continue
         if fact == primary:
+            # the reply is read for the fact asked first, in its unit; that reading beats
+            # what the sentence rules made of the same words ("no. the email has it all")
             value = read_value(text, fact, cues, others=asked)
+            if value is not None:
+                reading.records = [r for r in reading.records if r.fact != fact]
+                have.discard(fact)
+        elif fact in have:
+            continue
         elif SPECS[fact].kind == "bool":
             value = read_bool(text, fact, cues, asked=False)
         elif SPECS[fact].kind == "number" and {fact, primary} <= {
@@ -94,6 +164,14 @@ def _read_answer(
         if record is not None:
             reading.records.append(record)
             have.add(fact)
+    if primary == "few_shot_used":
+        # in a reply about the prompt's examples, a small count of examples is the few-shot
+        # count ("yes, a dozen examples in there"), not training data
+        reading.records = [
+            r
+            for r in reading.records
+            if not (r.fact == "labeled_examples" and float(r.value) < FEW_SHOT_MAX)
+        ]
     if primary not in have and is_ignorance(text):
         reading.not_known.append(NotKnown(fact=primary, turn=turn, quote=text[:300]))
 
@@ -118,11 +196,12 @@ def _read_not_known(
             if not (withdraws or ignorant):
                 continue
             facts: list[str] = []
+            # what the clause is about, without the hedge's own words ("don't know")
             if withdraws:
-                facts += cues.facts_mentioned(norm)
+                facts += cues.facts_mentioned(WITHDRAWAL.sub(" ", norm))
                 facts += _facts_with_value(norm, known)
             else:
-                facts += cues.facts_mentioned(clause.text)
+                facts += cues.facts_mentioned(IGNORANCE.sub(" ", clause.text))
                 if not facts:
                     facts += asked[:1]
             for fact in dict.fromkeys(facts):
@@ -153,6 +232,23 @@ def _read_not_known(
                     )
                 )
                 already.add(fact)
+
+
+_TUNED = re.compile(r"fine-?tun\w*|tuned model|small(?:er)? model|self-host\w*|distill\w*", re.I)
+
+
+def per_call_costs(text: str) -> list[Quantity]:
+    """What one call costs today: money per call, request or query ("about 2 cents a
+    call"), when the sentence is not about a fine-tuned model's price."""
+    if _TUNED.search(text):
+        return []
+    per = re.compile(r"\b(?:each|per|every|a|one|an?) (?:api )?(?:call|request|query)\b", re.I)
+    return [
+        q
+        for q in quantities(text)
+        if q.kind == "money"
+        and (q.period in ("call", "request", "query") or per.search(text, 0, q.start))
+    ][:1]
 
 
 def _facts_with_value(text: str, known: Facts | None) -> list[str]:

@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 
 from advisor.facts import SPECS, FactValue
-from advisor.reader.clauses import IGNORANCE, NEGATION, clauses
-from advisor.reader.cues import CueBook
+from advisor.reader.clauses import IGNORANCE, clauses
+from advisor.reader.cues import CueBook, negated_before
 from advisor.reader.numbers import Quantity, normalise, quantities
 
 MAX_ANSWER_WORDS = 40
@@ -32,6 +32,12 @@ NO = re.compile(
     r"we don'?t|we do not|we haven'?t|we have not|we didn'?t|it isn'?t|it is not|it'?s not|"
     r"it doesn'?t|they aren'?t|they weren'?t|not|nothing|nobody|no one|zero)\b",
     re.IGNORECASE,
+)
+SHORT_CLAUSE_WORDS = 6
+#: An answer gives a figure, a range, or two figures; more than this is not an answer.
+MAX_ANSWER_NUMBERS = 4
+_YES_NO_WORD = re.compile(
+    r"\b(?:yes|yeah|yep|no|nope|not|never|none|all|every|each|both)\b|n't\b", re.IGNORECASE
 )
 _PERCENT_FACTS = {"baseline_score_pct", "target_score_pct"}
 _MS_FACTS = {"latency_target_ms", "baseline_latency_ms"}
@@ -70,19 +76,26 @@ def is_ignorance(text: str) -> bool:
 
 
 def read_bool(text: str, fact: str, cues: CueBook, *, asked: bool) -> bool | None:
-    """A yes/no about ``fact`` from ``text``; ``asked`` (the reply to a question about it)
-    lets a bare yes or no, or a clause without the fact's words, answer it."""
+    """A yes/no about ``fact`` from ``text``: its value cues; and when ``asked`` (the reply
+    to a question that led with it), a leading yes or no, or the polarity of the clause
+    that mentions it."""
     lead_no, lead_yes = NO.match(text), YES.match(text)
     for clause in clauses(text):
         cue = cues.value_in(fact, clause.text)
         if cue is not None and isinstance(cue[0], bool):
             value, m = cue[0], cue[1]
-            before = clause.text[: m.start()]
-            flipped = bool(NEGATION.search(" ".join(before.split()[-4:])))
-            return (not value) if flipped else value
-    if asked and lead_no:
+            return (not value) if negated_before(clause.text, m.start()) else value
+    if not asked:
+        # a fact the question did not lead with: its value cues, or a short clause that
+        # names it with a yes or no ("automated yes, baseline no")
+        for clause in clauses(text):
+            short = len(clause.text.split()) <= SHORT_CLAUSE_WORDS
+            if short and cues.mentions(fact, clause.text) and _YES_NO_WORD.search(clause.text):
+                return not clause.negated
+        return None
+    if lead_no:
         return False
-    if asked and lead_yes:
+    if lead_yes:
         return True
     for clause in clauses(text):
         if cues.mentions(fact, clause.text):
@@ -103,6 +116,8 @@ def read_number(text: str, fact: str, *, others: Sequence[str] = ()) -> float | 
     """A number for ``fact`` from ``text`` in the fact's unit, or ``None``."""
     norm = normalise(text, times=True)
     found = quantities(norm)
+    if len(found) > MAX_ANSWER_NUMBERS:
+        return None  # a list of numbers ("76 65 72 ... 3d") is not one answer
     if fact in _PERCENT_FACTS:
         scores = [(q, v) for q in found if (v := _percent(q)) is not None]
         if not scores:

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from advisor.facts import SPECS, FactValue, coerce_value
+from advisor.reader.clauses import NEGATION
 from advisor.settings import PROJECT_ROOT
 
 CUES_PATH = PROJECT_ROOT / "corpus" / "rules" / "cues.yaml"
@@ -24,6 +25,11 @@ class ValueCue(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     value: FactValue
     pattern: str
+    #: Too loose to read from a statement; read only from a reply to a question about it.
+    answer_only: bool = False
+    #: Beats what the sentence rules read in the same sentence ("doesn't have to learn any
+    #: new facts" is a behaviour need, whatever else the sentence says about facts).
+    decisive: bool = False
 
 
 class CueExample(BaseModel):
@@ -50,6 +56,9 @@ class CueBook(BaseModel):
     _values: dict[str, tuple[tuple[FactValue, re.Pattern[str]], ...]] = PrivateAttr(
         default_factory=dict
     )
+    _statement_values: dict[str, tuple[tuple[FactValue, re.Pattern[str], bool], ...]] = PrivateAttr(
+        default_factory=dict
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CueBook:
@@ -64,11 +73,18 @@ class CueBook(BaseModel):
                 except re.error as exc:
                     raise ValueError(f"cues.yaml: {name}: bad pattern {pattern!r}: {exc}") from exc
             for example in cues.examples:
+                if not example.reads:
+                    raise ValueError(f"cues.yaml: {name}: example {example.text!r} reads nothing")
                 for fact in example.reads:
                     if fact not in SPECS:
                         raise ValueError(f"cues.yaml: {name}: example reads unknown {fact!r}")
             self._topic[name] = tuple(re.compile(p, re.I) for p in cues.topic)
             self._values[name] = tuple((c.value, re.compile(c.pattern, re.I)) for c in cues.values)
+            self._statement_values[name] = tuple(
+                (c.value, re.compile(c.pattern, re.I), c.decisive)
+                for c in cues.values
+                if not c.answer_only
+            )
         return self
 
     def mentions(self, fact: str, text: str) -> bool:
@@ -84,6 +100,27 @@ class CueBook(BaseModel):
             if m := pattern.search(text):
                 return value, m
         return None
+
+    def values_in(self, clause: str) -> list[tuple[str, FactValue, bool]]:
+        """(fact, value, decisive) for every fact a statement cue gives in ``clause``; a
+        yes/no cue right after a negation in the same breath is flipped ("not automated")."""
+        out: list[tuple[str, FactValue, bool]] = []
+        for fact, patterns in self._statement_values.items():
+            cue = next(((v, m, d) for v, p, d in patterns if (m := p.search(clause))), None)
+            if cue is None:
+                continue
+            value, m, decisive = cue
+            if isinstance(value, bool) and negated_before(clause, m.start()):
+                value = not value
+            out.append((fact, value, decisive))
+        return out
+
+
+def negated_before(text: str, start: int, words: int = 3) -> bool:
+    """A negation among the few words before ``start``, with no stop between
+    ("not automated" yes; "no. the email has it all" no)."""
+    before = re.split(r"[.,;:!?()-]", text[:start])[-1]
+    return bool(NEGATION.search(" ".join(before.split()[-words:])))
 
 
 def load_cues(path: Path = CUES_PATH) -> CueBook:

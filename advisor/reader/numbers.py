@@ -28,6 +28,7 @@ def alpha2digit(text: str, lang: str, threshold: float = 3.0) -> str:
     """text2num's converter, typed (the package ships no type information)."""
     return str(_alpha2digit(text, lang, threshold=threshold))
 
+
 #: Words that stand for small numbers before a unit ("one week", "a month", "a cent").
 _SMALL = {
     "a": 1.0,
@@ -80,6 +81,11 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
         re.compile(r"\b(?P<frac>half|a quarter|quarter|a third) (?:of )?an? (?=\w)", re.I),
         lambda m: _fmt(_FRACTIONS[m["frac"].lower().removeprefix("a ")]) + " ",
     ),
+    # "a week and a half", "two months and a half" -> "1.5 week", "2.5 months"
+    (
+        re.compile(r"\b(?P<whole>\w+) (?P<unit>" + _UNIT_WORDS + r") and a half\b", re.I),
+        lambda m: _whole_and_half(m),
+    ),
     # "two and a half months", "3 and a half weeks" -> "2.5 months"
     (
         re.compile(r"\b(?P<whole>\w+) and a half\b", re.I),
@@ -93,13 +99,14 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
     # "a dozen", "a couple of", "one" before a unit -> digits
     (
         re.compile(
-            r"\b(?P<w>a couple of|a couple|couple of|a few|a handful of|several|a dozen|dozen|"
-            r"one|single|two)[ -](?=" + _UNIT_WORDS + r"\b)",
+            r"(?<![\w-])(?P<w>a couple of|a couple|couple of|a few|a handful of|several|a dozen|"
+            r"dozen|one|single|two)[ -](?=" + _UNIT_WORDS + r"\b)",
             re.I,
         ),
         lambda m: _fmt(_SMALL[m["w"].lower()]) + " ",
     ),
     (re.compile(r"\ba dozen\b", re.I), "12"),
+    (re.compile(r"\b(?:a|one) fortnight\b", re.I), "2 weeks"),
     (re.compile(r"\ban? (?=cents?\b|penny\b)", re.I), "1 "),
     # "about a month", "took a week", "for an hour": "a" is one only after such words
     (
@@ -121,13 +128,14 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
 
 def _whole_and_half(m: re.Match[str]) -> str:
     whole = m["whole"]
+    unit = f" {m['unit']}" if "unit" in m.re.groupindex else ""
     if whole.replace(".", "", 1).isdigit():
-        return _fmt(float(whole) + 0.5)
+        return _fmt(float(whole) + 0.5) + unit
     converted = alpha2digit(whole, "en", threshold=0)
     if converted.isdigit():
-        return _fmt(float(converted) + 0.5)
+        return _fmt(float(converted) + 0.5) + unit
     if whole.lower() in ("a", "an", "one"):
-        return "1.5"
+        return "1.5" + unit
     return m.group(0)
 
 
@@ -201,7 +209,7 @@ _MULTIPLIERS = {
 #: Time units in weeks (prompt effort) and in milliseconds (latency).
 _WEEKS = {
     "hour": 1 / 40,
-    "day": 1 / 5,
+    "day": 1 / 7,
     "week": 1.0,
     "sprint": 2.0,
     "month": 4.345,
@@ -375,7 +383,8 @@ _SINGLE = re.compile(
     re.IGNORECASE,
 )
 _PERIOD_AFTER = re.compile(
-    r"\s*(?:[a-z-]+\s+){0,3}?(?:(?:a|an|per|/|every|each|in a|in an|a single)\s*"
+    r"\s*(?:[a-z-]+\s+){0,3}?(?:(?:a|an|per|/|every|each|in a|in an|a single|last|this|"
+    r"in the (?:last|past)|over the (?:last|past)|the (?:last|past))\s*"
     r"(?P<n>\d+\s+)?(?P<unit>second|sec|minute|min|hour|hr|business day|working day|weekday|day|"
     r"week|wk|month|mo|mth|quarter|qtr|year|yr|annum|call|request|query|ticket|document|item|"
     r"message|conversation|run|prediction|response)s?\b|(?P<adverb>hourly|daily|nightly|weekly|"

@@ -1,0 +1,238 @@
+"""The reader (:mod:`advisor.reader`): numbers as people write them, clause by clause, hedges
+and withdrawals as "not known", and a conversation that never asks for a fact twice.
+
+The sentences here are written for these tests; none comes from an eval set
+(``tests/test_pattern_overlap.py`` checks the rules do not quote those either).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from advisor.engine import assess
+from advisor.facts import FactLedger, NotKnown, Source, make_record
+from advisor.reader import read
+from advisor.reader.clauses import clauses
+from advisor.reader.numbers import normalise, quantities
+from advisor.reading import read_turn, replay
+from advisor.rules import default_rules
+
+# --- numbers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "kind"),
+    [
+        ("we see twenty-two thousand orders", 22_000, "count"),
+        ("roughly seven hundred and fifty samples", 750, "count"),
+        ("about ninety-one percent right", 91, "percent"),
+        ("it took three and a half weeks", 3.5, "duration"),
+        ("half a million pages", 500_000, "count"),
+        ("~3M/mo", 3_000_000, "count"),
+        ("north of 5k rows", 5_000, "count"),
+        ("20k+ invoices", 20_000, "count"),
+        ("$2.5k a month", 2_500, "money"),
+        ("a cent and a half per call", 0.015, "money"),
+        ("one point two seconds", 1.2, "latency"),
+    ],
+)
+def test_a_number_as_people_write_it(text: str, value: float, kind: str) -> None:
+    found = quantities(normalise(text))
+    assert found, f"no number in {text!r}"
+    assert found[0].value == pytest.approx(value)
+    assert found[0].kind == kind
+
+
+def test_a_range_reads_as_its_middle_with_both_ends() -> None:
+    (q,) = quantities(normalise("somewhere between 40 and 60k tickets"))
+    assert (q.low, q.high, q.value) == (40_000, 60_000, 50_000)
+    (q,) = quantities(normalise("two to four weeks"))
+    assert q.is_range
+    assert q.weeks() == pytest.approx(3)
+
+
+@pytest.mark.parametrize(
+    ("text", "per_month"),
+    [
+        ("1,000 requests a day", 30_000),
+        ("6k per week", 6_000 * 4.345),
+        ("120k every quarter", 40_000),
+        ("2.4M a year", 200_000),
+        ("900 daily", 27_000),
+    ],
+)
+def test_an_amount_per_period_becomes_per_month(text: str, per_month: float) -> None:
+    (q,) = quantities(normalise(text))
+    assert q.per_month() == pytest.approx(per_month, rel=0.01)
+
+
+def test_a_bound_is_kept() -> None:
+    (q,) = quantities(normalise("at least 300 ms"))
+    assert q.bound == "at_least"
+    assert q.milliseconds() == 300
+    (q,) = quantities(normalise("under two seconds"))
+    assert q.bound == "at_most"
+    assert q.milliseconds() == 2_000
+
+
+def test_ordinary_words_are_not_numbers() -> None:
+    assert quantities(normalise("one of the teams handles it, a second one reviews it")) == []
+
+
+# --- clauses ---------------------------------------------------------------------------
+
+
+def test_a_negation_applies_to_its_own_clause() -> None:
+    parts = clauses("We spent a month on prompts but we never tried function calling")
+    assert [c.negated for c in parts] == [False, True]
+
+
+def test_hedges_and_withdrawals_are_seen() -> None:
+    assert clauses("honestly no clue how many we have")[0].ignorant
+    assert clauses("scratch that number, it was a guess")[0].withdraws
+    assert not clauses("we have 800 of them")[0].ignorant
+
+
+# --- reading one message ---------------------------------------------------------------
+
+
+def _values(text: str, asked: tuple[str, ...] = ()) -> dict[str, object]:
+    return {r.fact: r.value for r in read(text, 1, asked).records}
+
+
+def test_a_compound_sentence_is_several_statements() -> None:
+    values = _values("We iterated on the prompt for two weeks but haven't tried JSON mode.")
+    assert values["prompt_effort_weeks"] == pytest.approx(2)
+    assert values["structured_outputs_used"] is False
+
+
+def test_no_new_facts_to_learn_is_a_behaviour_need() -> None:
+    values = _values("It only routes mail to the right desk; it never has to know any facts.")
+    assert values["need_type"] == "behavior"
+
+
+def test_a_number_belongs_to_its_own_noun() -> None:
+    values = _values("We get 2M receipts a month and have 3k checked examples.")
+    assert values["monthly_volume"] == pytest.approx(2_000_000)
+    assert values["labeled_examples"] == pytest.approx(3_000)
+
+
+def test_a_hedge_is_not_a_value() -> None:
+    reading = read("Not sure anyone ever recorded a baseline score.", 1)
+    assert "baseline_score_pct" not in {r.fact for r in reading.records}
+
+
+@pytest.mark.parametrize(
+    ("answer", "fact", "value"),
+    [
+        ("roughly five weeks", "prompt_effort_weeks", 5),
+        ("yep, every release", "eval_automated", True),
+        ("nope", "structured_outputs_used", False),
+        ("about 4,000", "labeled_examples", 4_000),
+        ("a 68 right now", "baseline_score_pct", 68),
+        ("0.81 F1", "baseline_score_pct", 81),
+    ],
+)
+def test_a_terse_answer_is_read_for_the_fact_asked(answer: str, fact: str, value: object) -> None:
+    reading = read_turn(answer, 2, (fact,), default_rules())
+    assert {r.fact: r.value for r in reading.records}.get(fact) == pytest.approx(value)
+    assert not reading.unread
+
+
+def test_one_answer_may_settle_every_fact_the_question_names() -> None:
+    asked = ("eval_automated", "eval_baseline_recorded")
+    reading = read_turn("automated yes, baseline no", 2, asked, default_rules())
+    values = {r.fact: r.value for r in reading.records}
+    assert values == {"eval_automated": True, "eval_baseline_recorded": False}
+
+
+def test_not_knowing_the_answer_is_recorded_and_nothing_is_read() -> None:
+    reading = read_turn("no idea, honestly", 2, ("labeled_examples",), default_rules())
+    assert [n.fact for n in reading.not_known] == ["labeled_examples"]
+    assert not reading.records
+    assert not reading.unread
+
+
+def test_an_answer_that_cannot_be_read_is_flagged() -> None:
+    reading = read_turn("purple monkey dishwasher", 2, ("prompt_effort_weeks",), default_rules())
+    assert reading.unread
+    assert not reading.records
+
+
+# --- the ledger and the engine ---------------------------------------------------------
+
+
+def _record(fact: str, value: object, turn: int, source: Source = Source.RULES):  # type: ignore[no-untyped-def]
+    record = make_record(fact, value, source=source, turn=turn, quote="")
+    assert record is not None
+    return record
+
+
+def test_a_withdrawal_clears_the_earlier_value() -> None:
+    ledger = FactLedger()
+    ledger.add([_record("labeled_examples", 800, 1)])
+    ledger.add([NotKnown(fact="labeled_examples", turn=2, reason="withdrawn")])
+    facts = ledger.resolve()
+    assert facts.values().get("labeled_examples") is None
+    assert "labeled_examples" in facts.not_known
+
+
+def test_a_later_statement_beats_not_known() -> None:
+    ledger = FactLedger()
+    ledger.add([NotKnown(fact="labeled_examples", turn=1)])
+    ledger.add([_record("labeled_examples", 1200, 2)])
+    facts = ledger.resolve()
+    assert facts.values()["labeled_examples"] == 1200
+    assert "labeled_examples" not in facts.not_known
+
+
+def test_what_the_user_set_beats_a_later_hedge() -> None:
+    ledger = FactLedger()
+    ledger.add([_record("labeled_examples", 1200, 1, Source.USER)])
+    ledger.add([NotKnown(fact="labeled_examples", turn=3)])
+    assert ledger.resolve().values()["labeled_examples"] == 1200
+
+
+def test_the_withdrawn_figure_is_cleared_in_a_replay() -> None:
+    messages = [
+        "We classify support emails into 9 queues and have 800 labeled examples.",
+        "Actually scratch the 800 figure, I am not sure how many we really have.",
+    ]
+    facts = replay(messages, default_rules()).resolve()
+    assert facts.values().get("labeled_examples") is None
+    assert "labeled_examples" in facts.not_known
+
+
+def test_a_fact_the_user_does_not_know_is_never_asked_again() -> None:
+    rules = default_rules()
+    ledger = FactLedger()
+    ledger.add(read_turn("We want to fine-tune a model to tag invoices.", 1, (), rules).records)
+    asked: list[tuple[str, ...]] = []
+    for turn in range(2, 30):
+        question = assess(ledger.resolve(), rules).next_question
+        if question is None:
+            break
+        facts = question.facts or (question.fact,)
+        assert facts not in asked, f"asked again for {facts}"
+        asked.append(facts)
+        ledger.add(read_turn("no idea, sorry", turn, facts, rules).statements())
+    assert asked, "the advisor asked nothing"
+
+
+def test_next_question_in_assess_json_names_the_facts_it_asks_for() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "advisor.cli", "assess", "-", "--json"],
+        input=json.dumps(["We want to fine-tune a model to sort tickets into 12 queues."]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    question = json.loads(done.stdout)["next_question"]
+    assert question["facts"]
+    assert question["fact"] == question["facts"][0]
+    assert all(isinstance(f, str) for f in question["facts"])
