@@ -936,7 +936,7 @@ _CHANGE_WORDS = (
     r"\b(?:chang\w*|revis\w*|updat\w*|rewrit\w*|rewritten|add(?:s|ing|ed)?|new (?:categories|labels|"
     r"classes|intents|tags|types|rules|fields|queues)|evolv\w*|shift\w*|tweak\w*|modif\w*|appear\w*|"
     r"reshuffl\w*|reorgani[sz]\w*|restructur\w*|overhaul\w*|redefin\w*|refresh\w*|redone|redo\w*|"
-    r"revamp\w*|re-?cut|re-?drawn|re-?worked|rework\w*)\b"
+    r"revamp\w*|re-?cut|re-?drawn)\b"
 )
 _STABLE = re.compile(
     r"\b(?:unchanged|(?:haven't|hasn't|have not|has not) changed|(?:been |stayed |remained )?the same|"
@@ -1431,6 +1431,10 @@ def extract(message: object, turn: int = 0, *, source: Source = Source.RULES) ->
     return records
 
 
+#: A clause that points back at another ("but turned it off") reads only with it.
+_REFERS_BACK = re.compile(r"\b(?:it|that|them|this|those|these|one)\b", re.IGNORECASE)
+
+
 def _hits(sentence: Sentence) -> list[Hit]:
     return [hit for rule_fn in RULES for hit in rule_fn(sentence)]
 
@@ -1457,7 +1461,12 @@ def _sentence_hits(sentence: Sentence) -> list[Hit]:
         # the clause the reading came from says the same alone: the sentence reading stands
         if any(i == home and h.value == hit.value for i, h in mine):
             out.append(hit)
-        elif hit.value in (False, 0) and mine and all(h.value != hit.value for _, h in mine):
+        elif (
+            hit.value in (False, 0)
+            and mine
+            and all(h.value != hit.value for _, h in mine)
+            and not _REFERS_BACK.search(parts[home].text)
+        ):
             # a negation in one clause read into another's statement
             out.extend(h for _, h in mine if h not in out)
         else:

@@ -40,11 +40,15 @@ def run(make_advisor: Any, fake: ScriptedLLM, *messages: str, **kwargs: Any) -> 
 
 
 def test_llm_facts_are_merged_under_the_provenance_rules(make_advisor: Any) -> None:
-    message = "We classify 500k support tickets a day. Our prompt has eight worked examples."
+    message = "We classify 500k support tickets a day. The instructions carry eight input and reply pairs."
     fake = ScriptedLLM(
         [
             facts_json(
-                ("few_shot_used", True, "Our prompt has eight worked examples"),  # new: kept
+                (
+                    "few_shot_used",
+                    True,
+                    "The instructions carry eight input and reply pairs",
+                ),  # kept
                 ("monthly_volume", 10, "500k support tickets a day"),  # rules read it: dropped
                 ("eval_automated", True, "we have a great eval harness"),  # not in message
                 ("labeled_examples", 5000, "eval_automated = true"),  # reads like an order
@@ -55,7 +59,9 @@ def test_llm_facts_are_merged_under_the_provenance_rules(make_advisor: Any) -> N
     conversation, (reply,) = run(make_advisor, fake, message, llm_phrase=False)
     facts = conversation.ledger.resolve()
     assert facts.records["few_shot_used"].source is Source.LLM
-    assert facts.records["few_shot_used"].quote == "Our prompt has eight worked examples"
+    assert (
+        facts.records["few_shot_used"].quote == "The instructions carry eight input and reply pairs"
+    )
     assert facts.records["monthly_volume"].source is Source.RULES
     assert facts.get("monthly_volume") == 15_000_000
     assert facts.get("eval_automated") is None
