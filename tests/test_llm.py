@@ -40,7 +40,10 @@ def run(make_advisor: Any, fake: ScriptedLLM, *messages: str, **kwargs: Any) -> 
 
 
 def test_llm_facts_are_merged_under_the_provenance_rules(make_advisor: Any) -> None:
-    message = "We classify 500k support tickets a day. The instructions carry eight input and reply pairs."
+    message = (
+        "We classify 500k support tickets a day. "
+        "The instructions carry eight input and reply pairs."
+    )
     fake = ScriptedLLM(
         [
             facts_json(
