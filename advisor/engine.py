@@ -389,6 +389,30 @@ def _question_for(gate: Gate, fact: str) -> str:
     return gate.questions.get(fact) or gate.question
 
 
+#: One question asks for at most this many facts of its gate (one answer may settle all).
+MAX_FACTS_PER_QUESTION = 3
+
+
+def _facts_to_ask(
+    gate: Gate,
+    ask: str,
+    values: Mapping[str, object],
+    not_known: Collection[str],
+    open_here: Mapping[str, Collection[str]],
+) -> tuple[str, ...]:
+    """``ask`` and the gate's other open facts the user has not said they do not know."""
+    others = [
+        f
+        for f in gate.questions
+        if f != ask
+        and f in SPECS
+        and values.get(f) is None
+        and f not in not_known
+        and f in open_here[gate.id]
+    ]
+    return (ask, *others)[:MAX_FACTS_PER_QUESTION]
+
+
 def assess(facts: Facts, rules: RuleSet | None = None) -> Assessment:
     """The verdict and its full trace for ``facts`` (module doc)."""
     rules = rules or default_rules()
@@ -624,21 +648,10 @@ def rank_questions(
                 key,
                 Question(
                     fact=ask,
-                    facts=(
-                        ask,
-                        *(
-                            f
-                            for f in gate.questions
-                            if f != ask
-                            and f in SPECS
-                            and values.get(f) is None
-                            and f not in not_known
-                            and f in open_here[gate.id]
-                        ),
-                    ),
+                    facts=(facts := _facts_to_ask(gate, ask, values, not_known, open_here)),
                     topic=gate.topic,
                     gate=gate.id,
-                    question=_question_for(gate, ask),
+                    question=" ".join(dict.fromkeys(_question_for(gate, f) for f in facts)),
                     why=f"settles {settled} gate{'s' if settled > 1 else ''}; can lead to {reach}",
                 ),
             )

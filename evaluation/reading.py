@@ -42,6 +42,12 @@ SPLITS = ("dev", "test")
 NUMBER_TOLERANCE = 0.02
 MAX_ANSWERS = 12
 DONT_KNOW = "I'm not sure, honestly."
+NOT_THAT_ONE = "Not sure about that one."
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def load(kind: str, split: str) -> list[dict[str, Any]]:
@@ -226,30 +232,40 @@ def simulate(profile: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
     ledger.add(read_turn(profile["opening"], 1, None, rules).statements())
     asked_count: Counter[str] = Counter()
     answered: set[str] = set()
-    unread = reasked = answers = 0
+    unread = reasked = answers = given = 0
     turn = 1
     transcript: list[dict[str, Any]] = []
     while answers < MAX_ANSWERS:
         question = assess(ledger.resolve(), rules).next_question
         if question is None:
             break
-        fact = question.fact
-        if fact in answered:
-            reasked += 1
-        said = phrasings.get(fact) or []
-        knows = fact in facts and fact not in dont_know and bool(said)
-        text = said[asked_count[fact] % len(said)] if said else DONT_KNOW
-        asked_count[fact] += 1
+        asked = question.facts or (question.fact,)
+        reasked += sum(f in answered for f in asked)
+        # the person answers every fact the question names, in the order asked, from their
+        # own phrasings; a fact they do not know gets "not sure about that one"
+        parts: list[str] = []
+        known_here: list[str] = []
+        for fact in asked:
+            said = phrasings.get(fact) or []
+            if fact in facts and fact not in dont_know and said:
+                parts.append(said[asked_count[fact] % len(said)])
+                known_here.append(fact)
+            elif len(asked) > 1:
+                parts.append(NOT_THAT_ONE)
+            asked_count[fact] += 1
+        text = " ".join(_sentence(p) for p in parts) if known_here else DONT_KNOW
         turn += 1
         answers += 1
-        reading = read_turn(text, turn, question.facts or (fact,), rules, ledger.resolve())
+        reading = read_turn(text, turn, asked, rules, ledger.resolve())
         records = reading.records
         ledger.add(reading.statements())
-        read_it = any(r.fact == fact for r in records)
-        if knows and not read_it:
-            unread += 1
-        answered.add(fact)
-        transcript.append({"asked": fact, "said": text, "read": {r.fact: r.value for r in records}})
+        read_facts = {r.fact for r in records}
+        unread += sum(f not in read_facts for f in known_here)
+        given += len(known_here)
+        answered.update(asked)
+        transcript.append(
+            {"asked": list(asked), "said": text, "read": {r.fact: r.value for r in records}}
+        )
     truth = engine_verdict({k: v for k, v in facts.items() if k not in dont_know}, rules)
     final = assess(ledger.resolve(), rules)
     return {
@@ -260,6 +276,7 @@ def simulate(profile: dict[str, Any], rules: RuleSet) -> dict[str, Any]:
         "got_blockers": sorted(t.value for t in final.blockers),
         "answers": answers,
         "unread_answers": unread,
+        "facts_given": given,
         "asked_again": reasked,
         "label_agrees": truth.verdict.value == profile.get("expected_verdict"),
         "transcript": transcript,
@@ -273,14 +290,19 @@ def score_profiles(items: Sequence[dict[str, Any]], rules: RuleSet) -> dict[str,
     both = sum(r["got"] == r["truth"] and r["got_blockers"] == r["truth_blockers"] for r in runs)
     fine = [r for r in runs if r["truth"] == "fine_tune"]
     answers = sum(r["answers"] for r in runs)
+    fine_questions = sorted(r["answers"] for r in fine)
     return {
         "profiles": n,
         "verdict_right": right,
         "verdict_and_blockers_right": both,
         "fine_tune_profiles": len(fine),
         "fine_tune_reached": sum(r["got"] == "fine_tune" for r in fine),
+        "fine_tune_median_questions": (
+            fine_questions[len(fine_questions) // 2] if fine_questions else 0
+        ),
         "answers": answers,
         "unread_answers": sum(r["unread_answers"] for r in runs),
+        "facts_given": sum(r["facts_given"] for r in runs),
         "asked_again": sum(r["asked_again"] for r in runs),
         "labels_agreeing_with_engine": sum(r["label_agrees"] for r in runs),
         "runs": runs,
@@ -312,8 +334,9 @@ def summary_lines(card: dict[str, Any]) -> list[str]:
         f"{t['fine_tune_reached']}/{t['fine_tune_cases']}; fact recall {t['fact_recall']:.0%}",
         f"profiles    verdict {p['verdict_right']}/{p['profiles']}, with failing gates "
         f"{p['verdict_and_blockers_right']}/{p['profiles']}; fine-tune reached "
-        f"{p['fine_tune_reached']}/{p['fine_tune_profiles']}; answers not read "
-        f"{p['unread_answers']}/{p['answers']}; asked again {p['asked_again']}",
+        f"{p['fine_tune_reached']}/{p['fine_tune_profiles']} (median questions "
+        f"{p['fine_tune_median_questions']}); facts given but not read "
+        f"{p['unread_answers']}/{p['facts_given']}; asked again {p['asked_again']}",
     ]
 
 

@@ -236,3 +236,42 @@ def test_next_question_in_assess_json_names_the_facts_it_asks_for() -> None:
     assert question["facts"]
     assert question["fact"] == question["facts"][0]
     assert all(isinstance(f, str) for f in question["facts"])
+
+
+def test_a_question_asks_for_every_open_fact_of_its_gate_in_one_go() -> None:
+    rules = default_rules()
+    facts = replay(
+        ["We want a model to classify invoices by cost centre from the invoice text."], rules
+    )
+    question = assess(facts.resolve(), rules).next_question
+    assert question is not None
+    assert question.facts == ("prompt_effort_weeks", "few_shot_used")
+    # the text asks for both, in the order of `facts`
+    effort, few_shot = (question.question.index(w) for w in ("How long", "few-shot"))
+    assert effort < few_shot
+
+
+def test_an_answer_in_several_sentences_settles_the_facts_in_the_order_asked() -> None:
+    asked = ("prompt_effort_weeks", "few_shot_used")
+    reading = read_turn("About five weeks. Yes, eight of them.", 2, asked, default_rules())
+    assert {r.fact: r.value for r in reading.records} == {
+        "prompt_effort_weeks": 5,
+        "few_shot_used": True,
+    }
+
+
+def test_a_sentence_that_says_more_about_an_answered_fact_stays_with_it() -> None:
+    asked = ("target_score_pct", "gap_significant", "gap_measured")
+    text = "We need 90. It is wide. Not just a couple of edge cases. Measured, yes."
+    values = {r.fact: r.value for r in read_turn(text, 3, asked, default_rules()).records}
+    assert values["target_score_pct"] == 90
+    assert values["gap_significant"] is True
+    assert values["gap_measured"] is True
+
+
+def test_not_sure_about_one_of_the_facts_asked_is_not_a_no() -> None:
+    asked = ("prompt_effort_weeks", "few_shot_used")
+    reading = read_turn("Three weeks. Not sure about that one.", 2, asked, default_rules())
+    values = {r.fact: r.value for r in reading.records}
+    assert values == {"prompt_effort_weeks": 3}
+    assert [n.fact for n in reading.not_known] == ["few_shot_used"]

@@ -70,9 +70,13 @@ def read(
     text = clean_message(text)  # what extract read: no control characters or surrogates
     _read_statements(reading, text, turn, cues)
     asked = [f for f in dict.fromkeys(asked) if f in SPECS]
-    answering = bool(asked) and not too_long(text) and not INSTRUCTION.search(text)
+    answering = bool(asked) and not INSTRUCTION.search(text)
     if answering:
-        _read_answer(reading, text, turn, asked, cues)
+        parts = _answer_parts(text, asked, cues)
+        answering = any(not too_long(part) for part, _, _ in parts)
+        for part, order, start in parts:
+            if not too_long(part):
+                _read_answer(reading, part, turn, order, cues, start)
     _read_not_known(reading, text, turn, asked if answering else [], known, cues)
     stated = {r.fact for r in reading.records} | {n.fact for n in reading.not_known}
     reading.unread = bool(asked) and not stated & set(asked)
@@ -130,8 +134,39 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
     reading.records.sort(key=lambda r: r.position)
 
 
+def _answer_parts(
+    text: str, asked: Sequence[str], cues: CueBook
+) -> list[tuple[str, list[str], int]]:
+    """The answer to a question that asked for several facts, part by part: each sentence
+    with the asked fact it is about first (a fact not yet answered that it names, else one
+    whose value it states, else the next one asked), so "Two weeks. Yes, with examples."
+    answers prompt work, then few-shot."""
+    sentences = split_sentences(text)
+    if len(asked) < 2 or len(sentences) < 2:
+        return [(text, list(asked), 0)]
+    parts: list[tuple[str, list[str], int]] = []
+    waiting = list(asked)
+    for sentence in sentences:
+        fresh = [f for f in waiting if cues.mentions(f, sentence.text)]
+        valued = [f for f in asked if cues.value_in(f, sentence.text)]
+        if fresh:
+            primary = fresh[0]
+        elif valued:
+            primary = valued[0]  # more about a fact answered just before ("not a corner case")
+        elif waiting:
+            primary = waiting[0]
+        else:
+            continue  # more sentences than facts asked: read as statements only
+        if primary in waiting:
+            waiting.remove(primary)
+        parts.append(
+            (sentence.text, [primary, *(f for f in asked if f != primary)], sentence.start)
+        )
+    return parts
+
+
 def _read_answer(
-    reading: Reading, text: str, turn: int, asked: Sequence[str], cues: CueBook
+    reading: Reading, text: str, turn: int, asked: Sequence[str], cues: CueBook, start: int = 0
 ) -> None:
     have = {r.fact for r in reading.records}
     primary = asked[0]
@@ -141,8 +176,10 @@ def _read_answer(
             # what the sentence rules made of the same words ("no. the email has it all")
             value = read_value(text, fact, cues, others=asked)
             if value is not None:
-                reading.records = [r for r in reading.records if r.fact != fact]
-                have.discard(fact)
+                reading.records = [
+                    r for r in reading.records if not (r.fact == fact and r.quote[:60] in text)
+                ]
+                have = {r.fact for r in reading.records}
         elif fact in have:
             continue
         elif SPECS[fact].kind == "bool":
@@ -159,7 +196,13 @@ def _read_answer(
         if value is None:
             continue
         record = make_record(
-            fact, value, source=Source.RULES, turn=turn, quote=text[:300], note=ANSWER_NOTE
+            fact,
+            value,
+            source=Source.RULES,
+            turn=turn,
+            quote=text[:300],
+            position=start,
+            note=ANSWER_NOTE,
         )
         if record is not None:
             reading.records.append(record)
@@ -173,7 +216,9 @@ def _read_answer(
             if not (r.fact == "labeled_examples" and float(r.value) < FEW_SHOT_MAX)
         ]
     if primary not in have and is_ignorance(text):
-        reading.not_known.append(NotKnown(fact=primary, turn=turn, quote=text[:300]))
+        reading.not_known.append(
+            NotKnown(fact=primary, turn=turn, quote=text[:300], position=start)
+        )
 
 
 def _read_not_known(
@@ -203,7 +248,9 @@ def _read_not_known(
             else:
                 facts += cues.facts_mentioned(IGNORANCE.sub(" ", clause.text))
                 if not facts:
-                    facts += asked[:1]
+                    # "not sure about that one": the first fact asked that is still open
+                    read_here = {r.fact for r in reading.records}
+                    facts += [f for f in asked if f not in read_here][:1]
             for fact in dict.fromkeys(facts):
                 if fact in already or (fact in stated_here and not ignorant):
                     continue

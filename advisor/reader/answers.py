@@ -206,7 +206,10 @@ def read_choice(text: str, fact: str, cues: CueBook) -> str | None:
 def read_value(
     text: str, fact: str, cues: CueBook, *, others: Sequence[str] = ()
 ) -> FactValue | None:
-    """The value a reply to a question about ``fact`` gives it, or ``None``."""
+    """The value a reply to a question about ``fact`` gives it, or ``None`` (and always
+    ``None`` for "not sure": a hedge is not a no)."""
+    if is_ignorance(text):
+        return None
     kind = SPECS[fact].kind
     if kind == "bool":
         return read_bool(text, fact, cues, asked=True)

@@ -27,7 +27,8 @@ _ADJECTIVE = re.compile(
 )
 #: "40k utterances labeled by call-centre staff", "22k tickets that agents re-routed by hand"
 _PARTICIPLE = re.compile(
-    r"^\s*(?:[\w-]+\s+){0,2}?[a-z][\w-]*s\b\s+(?:(?:that|which|we|our|the|their|have been|"
+    r"^\s*(?:[\w-]+\s+){0,2}?(?!(?:is|was|has|does|its|this|thus|yes|us|as)\b)[a-z][\w-]+s\b\s+"
+    r"(?:(?:that|which|we|our|the|their|have been|"
     r"were|was|all|already|each)\s+){0,2}(?:[\w-]+\s+){0,2}?"
     + _JUDGED
     + r"\b(?P<tail>[^.;]{0,40})",

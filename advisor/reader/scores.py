@@ -19,7 +19,7 @@ from advisor.reader.numbers import Quantity, quantities
 SCORE_CONTEXT = re.compile(
     r"\b(?:baseline|target|scor\w*|accuracy|acc|f1|f-1|macro|micro|precision|recall|agreement|"
     r"exact[- ]match|auc|bleu|rouge|evals?|evaluat\w*|harness|benchmark|pass(?:es)? rate|"
-    r"hit rate|kappa|quality|sign(?:s|ed)? off|or (?:better|higher|above))\b",
+    r"hit rate|kappa|quality|sign(?:s|ed)? off|or (?:better|higher|above)|best prompt)\b",
     re.IGNORECASE,
 )
 #: Words that may follow a bare score: metric names, "now", "needed", joining words.
