@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -274,7 +274,10 @@ class Advisor:
         changes = _changes(before.records, facts.records)
 
         intent = classify(text, has_facts=bool(changes))
-        kind, draft, query = self._compose(conversation, text, intent, assessment, changes)
+        unread = conversation.last_question_facts() if reading.unread and not records else ()
+        kind, draft, query = self._compose(
+            conversation, text, intent, assessment, changes, unread=unread
+        )
 
         reply_text = draft.text()
         citations = draft.citations.cited()
@@ -467,7 +470,11 @@ class Advisor:
         intent: Intent,
         a: Assessment,
         changes: list[FactChange],
+        *,
+        unread: Sequence[str] = (),
     ) -> tuple[ReplyKind, Draft, str | None]:
+        """The reply's kind and draft; ``unread`` are the facts the advisor asked for when
+        this message, an answer to it, could not be read."""
         c = self.composer
         if intent in (Intent.STATEMENT, Intent.VERDICT) and (changes or intent is Intent.VERDICT):
             kind = ReplyKind.SITUATION if changes else ReplyKind.VERDICT
@@ -491,6 +498,8 @@ class Advisor:
             if answer.answerable:
                 return ReplyKind.ANSWER, c.answer(answer, a), query
             return ReplyKind.OUT_OF_SCOPE, c.out_of_scope(a, answer), query
+        if unread and intent is Intent.STATEMENT:
+            return ReplyKind.NO_FACTS, c.not_understood(a, unread, text), None
         return ReplyKind.NO_FACTS, c.no_facts(a), None
 
     def answer(self, question: str, context: str | None = None) -> tuple[Answer, str]:

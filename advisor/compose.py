@@ -16,7 +16,7 @@ from advisor.answers import Answer
 from advisor.citations import CitationList, Citer, Span, neutralize
 from advisor.corpus import Corpus, Document
 from advisor.engine import Assessment, GateResult, Outcome, Verdict
-from advisor.facts import FactRecord
+from advisor.facts import SPECS, FactRecord
 from advisor.report import format_value, one_line
 from advisor.rules import Citation, RuleSet
 
@@ -326,6 +326,27 @@ class Composer:
             "nothing changed."
         )
         self._nudge(draft, a)
+        return draft
+
+    def not_understood(self, a: Assessment, asked: Sequence[str], text: str) -> Draft:
+        """The reply to an answer that gave none of the facts the question asked for: what
+        was not understood and the answers that can be read, instead of the same question."""
+        draft = self.draft()
+        wanted = " and ".join(label(f) for f in asked)
+        draft.lines.append(
+            f"I could not read an answer about {wanted} from {user_quote(text)}, so nothing "
+            "changed."
+        )
+        draft.lines.append("")
+        draft.lines.append("Answers I can read:")
+        for fact in asked:
+            forms = ", ".join(f"“{form}”" for form in SPECS[fact].forms)
+            draft.lines.append(f"- {label(fact)}: {forms}")
+        draft.lines.append("")
+        draft.lines.append(
+            "If you do not know, say “not sure”: I will not ask for it again, and the verdict "
+            "will say what it still needs."
+        )
         return draft
 
     def _nudge(self, draft: Draft, a: Assessment) -> None:

@@ -50,11 +50,31 @@ class FactSpec(BaseModel):
     choices: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    #: Answers the reader reads for this fact, shown when a reply could not be read (each is
+    #: checked by tests/test_reader.py to read as an answer to a question about the fact).
+    forms: tuple[str, ...] = ()
+
+
+#: The answers shown for a fact of each kind and unit, unless its spec names its own.
+_FORMS: dict[str, tuple[str, ...]] = {
+    "bool": ("yes", "no", "not sure"),
+    "weeks": ("about three weeks", "two months", "none yet"),
+    "%": ("82", "0.82 F1", "82%"),
+    "examples": ("about 4,000", "12k", "none"),
+    "changes/year": ("twice a year", "every quarter", "never"),
+    "requests/month": ("50k a day", "1.5M a month"),
+    "ms": ("300 ms", "2 seconds"),
+    "USD/month": ("$3,000 a month", "$40k a year"),
+    "USD/call": ("2 cents a call", "$0.002 per request"),
+}
 
 
 def _spec(
     name: str, kind: Literal["bool", "number", "choice"], description: str, **kw: Any
 ) -> FactSpec:
+    if "forms" not in kw:
+        choices: tuple[str, ...] = kw.get("choices", ())
+        kw["forms"] = (*choices, "not sure") if choices else _FORMS[kw.get("unit") or kind]
     return FactSpec(name=name, kind=kind, description=description, **kw)
 
 

@@ -13,13 +13,18 @@ import sys
 
 import pytest
 
+from advisor.chat import Advisor, Conversation, ReplyKind
+from advisor.compose import Composer
+from advisor.corpus import load_corpus
 from advisor.engine import assess
-from advisor.facts import FactLedger, NotKnown, Source, make_record
+from advisor.facts import SPECS, FactLedger, NotKnown, Source, make_record
 from advisor.reader import read
 from advisor.reader.clauses import clauses
 from advisor.reader.numbers import normalise, quantities
 from advisor.reading import read_turn, replay
 from advisor.rules import default_rules
+
+from .conftest import CORPUS
 
 # --- numbers ---------------------------------------------------------------------------
 
@@ -275,3 +280,44 @@ def test_not_sure_about_one_of_the_facts_asked_is_not_a_no() -> None:
     values = {r.fact: r.value for r in reading.records}
     assert values == {"prompt_effort_weeks": 3}
     assert [n.fact for n in reading.not_known] == ["few_shot_used"]
+
+
+# --- answers the reader could not read -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fact", "form"), [(f, form) for f, spec in SPECS.items() for form in spec.forms]
+)
+def test_every_answer_form_the_advisor_shows_is_read(fact: str, form: str) -> None:
+    reading = read_turn(form, 2, (fact,), default_rules())
+    if form == "not sure":
+        assert [n.fact for n in reading.not_known] == [fact]
+    else:
+        assert fact in {r.fact for r in reading.records}, reading
+
+
+@pytest.fixture(scope="module")
+def bare() -> Advisor:
+    rules = default_rules()
+    return Advisor(
+        rules=rules, composer=Composer(load_corpus([CORPUS]), rules), search=None, picker=None
+    )
+
+
+def test_an_unreadable_answer_gets_the_forms_it_can_read_not_the_same_question(
+    bare: Advisor,
+) -> None:
+    conversation = Conversation()
+    first = bare.reply(conversation, "We want to classify support tickets from the ticket text.")
+    assert first.next_question is not None
+    asked = first.next_question.facts
+    reply = bare.reply(conversation, "purple monkey dishwasher")
+    assert reply.kind is ReplyKind.NO_FACTS
+    assert "I could not read an answer about" in reply.text
+    assert "“purple monkey dishwasher”" in reply.text
+    for fact in asked:
+        assert f"“{SPECS[fact].forms[0]}”" in reply.text
+    assert first.next_question.question not in reply.text
+    # and the forms it shows do answer it
+    reply = bare.reply(conversation, f"{SPECS[asked[0]].forms[0]}")
+    assert reply.changed_facts

@@ -53,9 +53,14 @@ _TARGET_WORDS = re.compile(
     re.I,
 )
 _NEVER_CHANGES = re.compile(
-    r"\b(?:never (?:changes?|changed)|hasn'?t changed|has not changed|doesn'?t change|"
-    r"does not change|(?:is|are|been|stays?) (?:stable|static|frozen|fixed|the same)|"
-    r"unchanged)\b",
+    r"^\W*never\W*$|\b(?:never (?:changes?|changed)|hasn'?t changed|has not changed|"
+    r"doesn'?t change|does not change|"
+    r"(?:is|are|been|stays?) (?:stable|static|frozen|fixed|the same)|unchanged)\b",
+    re.I,
+)
+_NO_EXAMPLES = re.compile(
+    r"^\W*(?:none|zero|nothing|no(?:ne)? (?:yet|at all))\b"
+    r"|\bno (?:labell?ed )?(?:examples|labels|data)\b",
     re.I,
 )
 _ADVERB_PER_YEAR = {
@@ -171,7 +176,9 @@ def read_number(text: str, fact: str, *, others: Sequence[str] = ()) -> float | 
         return per_month if per_month is not None else q.value
     if fact == "labeled_examples":
         counts = [q for q in found if q.kind == "count" and q.value >= 1]
-        return counts[0].value if counts else None
+        if counts:
+            return counts[0].value
+        return 0.0 if _NO_EXAMPLES.search(norm) else None
     counts = [q for q in found if q.kind == "count"]
     return counts[0].value if counts else None
 
