@@ -276,7 +276,13 @@ class Advisor:
         intent = classify(text, has_facts=bool(changes))
         unread = conversation.last_question_facts() if reading.unread and not records else ()
         kind, draft, query = self._compose(
-            conversation, text, intent, assessment, changes, unread=unread
+            conversation,
+            text,
+            intent,
+            assessment,
+            changes,
+            unread=unread,
+            not_known=[n.fact for n in reading.not_known],
         )
 
         reply_text = draft.text()
@@ -472,9 +478,11 @@ class Advisor:
         changes: list[FactChange],
         *,
         unread: Sequence[str] = (),
+        not_known: Sequence[str] = (),
     ) -> tuple[ReplyKind, Draft, str | None]:
         """The reply's kind and draft; ``unread`` are the facts the advisor asked for when
-        this message, an answer to it, could not be read."""
+        this message, an answer to it, could not be read; ``not_known`` the facts it says
+        the user does not know."""
         c = self.composer
         if intent in (Intent.STATEMENT, Intent.VERDICT) and (changes or intent is Intent.VERDICT):
             kind = ReplyKind.SITUATION if changes else ReplyKind.VERDICT
@@ -500,7 +508,7 @@ class Advisor:
             return ReplyKind.OUT_OF_SCOPE, c.out_of_scope(a, answer), query
         if unread and intent is Intent.STATEMENT:
             return ReplyKind.NO_FACTS, c.not_understood(a, unread, text), None
-        return ReplyKind.NO_FACTS, c.no_facts(a), None
+        return ReplyKind.NO_FACTS, c.no_facts(a, not_known), None
 
     def answer(self, question: str, context: str | None = None) -> tuple[Answer, str]:
         """The excerpts that answer ``question`` (read with the one it follows, if any)."""

@@ -214,6 +214,8 @@ class Composer:
                 draft.lines.append(
                     f"Why it matters: {gate.title.lower()}{draft.quoted(gate.citations[0], ': ')}"
                 )
+            else:
+                self.still_needed(draft, a)
         else:
             draft.lines.append(draft.quoted(ALL_GATES_PASS))
             if a.advice:
@@ -319,12 +321,18 @@ class Composer:
         self._nudge(draft, a)
         return draft
 
-    def no_facts(self, a: Assessment) -> Draft:
+    def no_facts(self, a: Assessment, not_known: Sequence[str] = ()) -> Draft:
         draft = self.draft()
-        draft.lines.append(
-            "I could not read anything from that message that bears on the decision, so "
-            "nothing changed."
-        )
+        if not_known:
+            draft.lines.append(
+                f"Noted: you do not know {' or '.join(label(f) for f in not_known)} yet. I will "
+                "not ask for it again."
+            )
+        else:
+            draft.lines.append(
+                "I could not read anything from that message that bears on the decision, so "
+                "nothing changed."
+            )
         self._nudge(draft, a)
         return draft
 
@@ -349,6 +357,26 @@ class Composer:
         )
         return draft
 
+    def still_needed(self, draft: Draft, a: Assessment, *, blank_before: bool = False) -> None:
+        """No question is left but the verdict is open: what would decide it, gate by gate,
+        naming the facts the user said they do not know."""
+        lines = []
+        for gate in a.gates:
+            if gate.outcome is not Outcome.UNKNOWN:
+                continue
+            needed = []
+            for fact in gate.open_facts:
+                unknown = " (you said you do not know yet)" if fact in a.facts.not_known else ""
+                needed.append(f"{label(fact)}{unknown}")
+            if needed:
+                lines.append(
+                    f"To decide “{gate.title}”, I would need: {', '.join(needed)}. Tell me any "
+                    "of these when you have it and the verdict will follow."
+                )
+        if lines and blank_before:
+            draft.lines.append("")
+        draft.lines += lines
+
     def _nudge(self, draft: Draft, a: Assessment) -> None:
         if a.next_question is not None:
             draft.lines.append("")
@@ -356,3 +384,5 @@ class Composer:
         elif a.verdict is not Verdict.NEED_MORE_INFO:
             draft.lines.append("")
             draft.lines.append(self.verdict_line(a))
+        else:
+            self.still_needed(draft, a, blank_before=True)

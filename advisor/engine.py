@@ -553,11 +553,15 @@ def _probe_values(fact: str, conditions: list[Condition]) -> list[FactValue]:
 
 #: Stated facts that gates see only through derived ones: an answer is tried through the
 #: derived values it can produce (a cost figure settles the 2x rule either way).
+_COST_SETTLES: tuple[dict[str, object], ...] = (
+    {"tco_decided": True, "tco_advantage_2x": True},
+    {"tco_decided": True, "tco_advantage_2x": False},
+)
 _DERIVED_TRIALS: dict[str, tuple[dict[str, object], ...]] = {
-    "current_cost_per_month": (
-        {"tco_decided": True, "tco_advantage_2x": True},
-        {"tco_decided": True, "tco_advantage_2x": False},
-    ),
+    "current_cost_per_month": _COST_SETTLES,
+    # the estimate's range is wide until the fine-tuned side is known: its cost settles it
+    "fine_tuned_cost_per_month": _COST_SETTLES,
+    "hosting_cost_per_month": _COST_SETTLES,
 }
 
 

@@ -16,7 +16,7 @@ import pytest
 from advisor.chat import Advisor, Conversation, ReplyKind
 from advisor.compose import Composer
 from advisor.corpus import load_corpus
-from advisor.engine import assess
+from advisor.engine import Verdict, assess
 from advisor.facts import SPECS, FactLedger, NotKnown, Source, make_record
 from advisor.reader import read
 from advisor.reader.clauses import clauses
@@ -321,3 +321,24 @@ def test_an_unreadable_answer_gets_the_forms_it_can_read_not_the_same_question(
     # and the forms it shows do answer it
     reply = bare.reply(conversation, f"{SPECS[asked[0]].forms[0]}")
     assert reply.changed_facts
+
+
+def test_when_nothing_is_left_to_ask_the_reply_says_what_would_decide_it(bare: Advisor) -> None:
+    conversation = Conversation()
+    opening = (
+        "We classify support tickets into 9 queues from the ticket text alone, nothing "
+        "external. Five weeks of prompt work with few-shot examples. Automated eval, baseline "
+        "70 recorded, target 85. Queues change once a year; it is one narrow task. 3,000 "
+        "tickets labeled by our agents. About 300k tickets a month, nobody waits on it; we pay "
+        "$6,000 a month today."
+    )
+    reply = bare.reply(conversation, opening)
+    for _ in range(8):
+        if reply.next_question is None:
+            break
+        reply = bare.reply(conversation, "no idea, sorry")
+    assert reply.verdict is Verdict.NEED_MORE_INFO
+    assert reply.next_question is None
+    assert "I would need:" in reply.text
+    assert "(you said you do not know yet)" in reply.text
+    assert "Noted: you do not know" in reply.text

@@ -216,9 +216,14 @@ def _read_answer(
             if not (r.fact == "labeled_examples" and float(r.value) < FEW_SHOT_MAX)
         ]
     if primary not in have and is_ignorance(text):
-        reading.not_known.append(
-            NotKnown(fact=primary, turn=turn, quote=text[:300], position=start)
+        # "no idea" to a question that asked for several facts: none of them is known
+        unread = (
+            [primary] if len(split_sentences(text)) > 1 else [f for f in asked if f not in have]
         )
+        for fact in unread:
+            reading.not_known.append(
+                NotKnown(fact=fact, turn=turn, quote=text[:300], position=start)
+            )
 
 
 def _read_not_known(
