@@ -1041,12 +1041,17 @@ def stability(s: Sentence) -> Iterator[Hit]:
             "task_changes_per_year", round(count * unit_per_year / (span or 1.0), 2), m.start()
         )
         return
+    # the rate is said with the change word ("2.2M tickets a month, macros change twice a
+    # year": the month is the volume's)
+    change = _search(_CHANGE_WORDS, text)
+    assert change is not None
+    near = text[max(0, change.start() - 40) : change.end() + 60]
     m = _search(
         r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x )?"
         r"(?:(?:every|each|once an?|once per|per|a)\s+(?:school |calendar |fiscal |financial )?|/)"
         r"(?P<unit>day|week|sprint|month|quarter|year|yr|mo)\b"
         r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b",
-        text,
+        near,
     )
     if m:
         if m.group("adv"):
@@ -1059,7 +1064,8 @@ def stability(s: Sentence) -> Iterator[Hit]:
             n_text = m.group("n")
             said = _word_or_digit(n_text) if n_text and n_text.lower() not in ("a", "an") else None
             count = 1.0 if said is None else said
-        yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), m.start())
+        offset = max(0, change.start() - 40)
+        yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), offset + m.start())
         return
     m = _search(
         r"\b(?:keeps? (?:evolving|changing)|still (?:evolving|changing)|constantly (?:chang|evolv)\w*|"

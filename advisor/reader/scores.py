@@ -40,8 +40,11 @@ _TARGET_BEFORE = re.compile(
     r"should (?:hit|reach|be)|->|→|=>|up to|get (?:it )?to|reach|hit|over)\W*(?:\w+\W+){0,2}$",
     re.IGNORECASE,
 )
+#: "84 needed", "95 or better"; but not "82, target 95" (that target word is the next one's)
 _TARGET_AFTER = re.compile(
-    r"^\W*(?:needed|required|target|goal|to ship|to launch|or (?:better|higher|above|more))\b", re.I
+    r"^\W*(?:needed|required|(?:target|goal)(?!\W*(?:is |of |at |=|:)?\W*\d)|to ship|to launch|"
+    r"or (?:better|higher|above|more))\b",
+    re.I,
 )
 _BASELINE_BEFORE = re.compile(
     r"(?:baseline|currently|current(?:ly)?|today|now|gets?|getting|got|hits?|hitting|sits?|"
