@@ -1043,9 +1043,10 @@ def stability(s: Sentence) -> Iterator[Hit]:
         return
     # the rate is said with the change word ("2.2M tickets a month, macros change twice a
     # year": the month is the volume's)
-    change = _search(_CHANGE_WORDS, text)
-    assert change is not None
-    near = text[max(0, change.start() - 40) : change.end() + 60]
+    changes = list(re.finditer(_CHANGE_WORDS, text, re.IGNORECASE))
+    assert changes
+    first, last = changes[0].start(), changes[-1].end()
+    near = text[max(0, first - 40) : last + 60]
     m = _search(
         r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x )?"
         r"(?:(?:every|each|once an?|once per|per|a)\s+(?:school |calendar |fiscal |financial )?|/)"
@@ -1064,7 +1065,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
             n_text = m.group("n")
             said = _word_or_digit(n_text) if n_text and n_text.lower() not in ("a", "an") else None
             count = 1.0 if said is None else said
-        offset = max(0, change.start() - 40)
+        offset = max(0, first - 40)
         yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), offset + m.start())
         return
     m = _search(
