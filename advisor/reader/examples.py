@@ -34,6 +34,13 @@ _PARTICIPLE = re.compile(
     + r"\b(?P<tail>[^.;]{0,40})",
     re.IGNORECASE,
 )
+#: "our mods have labeled ~30k", "the agents hand-checked about 4,000"
+_JUDGED_BEFORE = re.compile(
+    r"\b(?P<who>[\w&-]+)\s+(?:have|has|had|already)?\s*(?:hand-?)?"
+    + _JUDGED
+    + r"\s+(?:about|around|roughly|some|over|nearly|almost|~)?\s*$",
+    re.IGNORECASE,
+)
 _MACHINE = re.compile(
     r"\b(?:auto(?:matically)?|machine|model|llm|gpt|ai|synthetic|rules?(?: engine)?|script|"
     r"heuristic|regex|weak(?:ly)?|bot|system|pipeline|classifier)\b",
@@ -55,6 +62,11 @@ def examples(text: str) -> list[Examples]:
         if q.kind != "count" or q.period or q.value < 20 or q.bound == "at_most":
             continue
         rest = text[q.end :]
+        before = _JUDGED_BEFORE.search(text[max(0, q.start - 50) : q.start])
+        if before is not None:
+            # "our mods have labeled ~30k messages"
+            out.append(Examples(q.value, q.start, _reviewed(before["who"] + "-")))
+            continue
         m = _ADJECTIVE.match(rest)
         who = m["who"] if m else None
         if m is None:
@@ -62,8 +74,7 @@ def examples(text: str) -> list[Examples]:
             who = m["tail"] if m else None
             if m is None:
                 continue
-            lead = rest[: m.end()]
-            who = f"{lead} {who}"
+            who = f"{rest[: m.end()]} {who}"
         out.append(Examples(q.value, q.start, _reviewed(who or "")))
     return out
 
