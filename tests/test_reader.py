@@ -342,3 +342,32 @@ def test_when_nothing_is_left_to_ask_the_reply_says_what_would_decide_it(bare: A
     assert "I would need:" in reply.text
     assert "(you said you do not know yet)" in reply.text
     assert "Noted: you do not know" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "baseline", "target"),
+    [
+        ("Our eval has the best prompt on 66 and the business wants 81.", 66, 81),
+        ("F1 is 0.72 today, product asked for 0.9 or better.", 72, 90),
+        ("We have to reach 97 and currently sit at 90.", 90, 97),
+        ("baseline 58 -> 77 needed", 58, 77),
+    ],
+)
+def test_bare_scores_are_told_apart(text: str, baseline: float, target: float) -> None:
+    values = _values(text)
+    assert values.get("baseline_score_pct") == pytest.approx(baseline)
+    assert values.get("target_score_pct") == pytest.approx(target)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We need 12 queues and have 5 so far.",  # counts of things, not scores
+        "Raters give it 3.4/5 and we want a 4.2.",  # a rating scale: not percentages
+        "The eval set has 40 items.",
+    ],
+)
+def test_numbers_that_are_not_scores(text: str) -> None:
+    values = _values(text)
+    assert "baseline_score_pct" not in values
+    assert "target_score_pct" not in values

@@ -98,8 +98,11 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
         parts = clauses(norm)
         if any(c.ignorant or c.withdraws for c in parts):
             continue  # a hedge or a withdrawal: read by _read_not_known
+        said = scores(norm)
+        # a baseline and a target side by side are read together, over the sentence rules
+        pair = len(said) == 2
         found: list[tuple[str, FactValue, int, bool]] = [
-            (s.fact, s.value, s.start, False) for s in scores(norm)
+            (s.fact, s.value, s.start, pair) for s in said
         ]
         for lat in latencies(norm):
             found.append((lat.fact, lat.ms, lat.start, False))

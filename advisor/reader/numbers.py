@@ -399,7 +399,7 @@ _PERIOD_BEFORE = re.compile(
     r"do)|(?:it|that|this) (?:is|was|'s))\s*(?:about|around|roughly|maybe|~|like)?\s*$",
     re.IGNORECASE,
 )
-_NOUN_AFTER = re.compile(r"^\s*(?:(?:[a-z][\w'-]*|\d[\w-]*)\s+){0,4}?([a-z][\w'-]*)", re.I)
+_NOUN_AFTER = re.compile(r"\s*(?:(?:[a-z][\w'-]*|\d[\w-]*)\s+){0,4}?([a-z][\w'-]*)", re.I)
 
 
 def _number(cur: str | None, num: str | None, mult: str | None) -> float | None:

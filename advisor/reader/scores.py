@@ -30,7 +30,8 @@ _AFTER_SCORE = frozenset(
         *("is", "was", "we", "but", "so", "before", "from", "in", "both", "which", "after"),
         *("f1", "macro-f1", "micro-f1", "macro", "micro", "accuracy", "acc", "precision"),
         *("recall", "em", "exact", "agreement", "auc", "bleu", "rouge", "score", "kappa"),
-        *("overall", "right", "correct", "points", "pts", "ish", "or"),
+        *("overall", "right", "correct", "points", "pts", "ish", "or", "not", "instead"),
+        *("rather", "last", "this", "yesterday", "already", "tops", "max", "at"),
     }
 )
 _TARGET_BEFORE = re.compile(
@@ -63,7 +64,7 @@ class Score:
 
 
 def _as_score(q: Quantity) -> float | None:
-    if q.kind not in ("count", "percent", "score") or q.period or q.bound:
+    if q.kind not in ("count", "percent", "score") or q.period or q.bound == "at_most":
         return None
     if q.kind == "count" and q.unit not in _AFTER_SCORE:
         return None
@@ -73,37 +74,45 @@ def _as_score(q: Quantity) -> float | None:
     return value if 1 <= value <= 100 else None
 
 
+def _role(text: str, q: Quantity, since: int) -> str | None:
+    """What the words next to a score say it is: the target, where they are, or neither."""
+    # the words since the previous score only: "baseline 68 vs 82" - 82 is not a baseline
+    before = text[max(since, q.start - 30) : q.start]
+    after = text[q.end : q.end + 20]
+    if q.bound == "at_least" or _TARGET_BEFORE.search(before) or _TARGET_AFTER.match(after):
+        return "target_score_pct"
+    if _BASELINE_BEFORE.search(before) or _BASELINE_AFTER.match(after):
+        return "baseline_score_pct"
+    return None
+
+
 def scores(text: str) -> list[Score]:
     """The baseline and target scores one normalised sentence states, if it is about
-    evaluation."""
-    found = [(q, v) for q in quantities(text) if (v := _as_score(q)) is not None]
+    evaluation (or says of two bare numbers which is where they are and which is needed:
+    "we need 99 and we're at 93")."""
+    found: list[tuple[Quantity, float]] = []
+    roles: list[str | None] = []
+    since = 0
+    for q in quantities(text):
+        value = _as_score(q)
+        if value is not None:
+            found.append((q, value))
+            roles.append(_role(text, q, since))
+        since = q.end  # any amount before: its words are not this score's
     if not SCORE_CONTEXT.search(text):
-        # no word about evaluation: only a percentage said to be where they are or want to be
-        found = [
-            (q, v)
-            for q, v in found
-            if q.kind == "percent"
+        both = {"target_score_pct", "baseline_score_pct"} <= set(roles)
+        keep = [
+            (q.kind == "percent" or both)
+            and role is not None
             and not re.match(r"\s*(?:of|percent of)\b", text[q.end :], re.I)
-            and (
-                _BASELINE_BEFORE.search(text[max(0, q.start - 30) : q.start])
-                or _TARGET_BEFORE.search(text[max(0, q.start - 30) : q.start])
-            )
+            for (q, _), role in zip(found, roles, strict=True)
         ]
+        found = [f for f, k in zip(found, keep, strict=True) if k]
+        roles = [r for r, k in zip(roles, keep, strict=True) if k]
     if not found:
         return []
-    roles: list[str | None] = []
-    previous_end = 0
-    for q, _ in found:
-        # the words since the previous score only: "baseline 68 vs 82" - 82 is not a baseline
-        before = text[max(previous_end, q.start - 30) : q.start]
-        previous_end = q.end
-        after = text[q.end : q.end + 20]
-        if _TARGET_BEFORE.search(before) or _TARGET_AFTER.match(after):
-            roles.append("target_score_pct")
-        elif _BASELINE_BEFORE.search(before) or _BASELINE_AFTER.match(after):
-            roles.append("baseline_score_pct")
-        else:
-            roles.append(None)
+    if re.search(r"\d\s*/\s*\d", text) or all(q.kind != "percent" and v < 10 for q, v in found):
+        return []  # a rating scale ("3.2/5 vs a 4.5 target"): the sentence rules read those
     if len(found) >= 2:
         # "84 vs 92", "79 -> 90": where they are, then where they want to be
         first, second = roles[0], roles[1]
