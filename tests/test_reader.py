@@ -371,3 +371,18 @@ def test_numbers_that_are_not_scores(text: str) -> None:
     values = _values(text)
     assert "baseline_score_pct" not in values
     assert "target_score_pct" not in values
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "value"),
+    [
+        ("On a busy day roughly 60k chats come through.", "monthly_volume", 1_800_000),
+        ("Weekly volume is modest, about 2,000 tickets.", "monthly_volume", 8_690),
+        ("We're billed $4-6k/mo for the API.", "current_cost_per_month", 5_000),
+        ("We pay around $96k a year for it.", "current_cost_per_month", 8_000),
+    ],
+)
+def test_amounts_over_a_period(text: str, fact: str, value: float) -> None:
+    values = _values(text)
+    assert values.get(fact) == pytest.approx(value, rel=0.01)
+    assert "monthly_volume" not in values or fact == "monthly_volume"

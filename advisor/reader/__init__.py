@@ -27,6 +27,7 @@ from advisor.extraction import (
     split_sentences,
 )
 from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
+from advisor.reader.amounts import current_costs, volumes
 from advisor.reader.answers import is_ignorance, read_bool, read_value, too_long
 from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
 from advisor.reader.cues import CueBook, default_cues
@@ -104,6 +105,18 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
         found: list[tuple[str, FactValue, int, bool]] = [
             (s.fact, s.value, s.start, pair) for s in said
         ]
+        for q in volumes(norm)[:1]:
+            found.append(("monthly_volume", q.per_month() or q.value, q.start, False))
+        for q in current_costs(norm)[:1]:
+            found.append(("current_cost_per_month", q.per_month() or q.value, q.start, False))
+            # "$10-14k/mo" is money, whatever the sentence rules made of its numbers
+            money = {q.low, q.high, q.value}
+            reading.records = [
+                r
+                for r in reading.records
+                if not (r.fact == "monthly_volume" and r.quote == quote and r.value in money)
+            ]
+            have = {r.fact for r in reading.records}
         for lat in latencies(norm):
             found.append((lat.fact, lat.ms, lat.start, False))
         for cost in per_call_costs(norm):

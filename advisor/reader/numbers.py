@@ -391,12 +391,18 @@ _PERIOD_AFTER = re.compile(
     r"biweekly|fortnightly|monthly|quarterly|yearly|annually)\b)",
     re.IGNORECASE,
 )
-_PERIOD_BEFORE = re.compile(
+_PERIOD_WORD = (
     r"(?:(?P<adverb>hourly|daily|weekly|monthly|quarterly|yearly|annual|annually)|"
-    r"(?:per|a|each|every|on a normal|on a typical|on an average) (?P<unit>day|week|month|year|"
-    r"quarter))\s*(?:[a-z]+\s+){0,3}?"
-    r"(?:is|are|of|at|runs?|sits?|hits?|comes? to|=|:|we (?:get|see|handle|process|serve|receive|"
-    r"do)|(?:it|that|this) (?:is|was|'s))\s*(?:about|around|roughly|maybe|~|like)?\s*$",
+    r"(?:per|a|each|every|on an? (?:normal|typical|average|busy|good|quiet)|on a) (?P<unit>day|"
+    r"week|month|year|quarter))"
+)
+#: "daily volume is about", "per day we see", "on a normal day about": the period before it.
+_PERIOD_BEFORE = re.compile(
+    _PERIOD_WORD + r"\s*(?:(?:[a-z]+\s+){0,3}?"
+    r"(?:(?:is|are)(?: (?:small|tiny|low|modest|light|big|large|high|huge|heavy))?,?|of|at|runs?|"
+    r"sits?|hits?|comes? to|=|:|we (?:get|see|handle|process|serve|receive|do)|"
+    r"(?:it|that|this) (?:is|was|'s))|(?:volume|traffic|throughput|load|usage)\s*,?|)"
+    r"\s*(?:about|around|roughly|maybe|~|like)?\s*$",
     re.IGNORECASE,
 )
 _NOUN_AFTER = re.compile(r"\s*(?:(?:[a-z][\w'-]*|\d[\w-]*)\s+){0,4}?([a-z][\w'-]*)", re.I)

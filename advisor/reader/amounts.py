@@ -1,0 +1,51 @@
+"""Volumes and costs over a period, as the numbers module reads them: "on a normal day about
+100k queries hit the endpoint", "API spend is $10-14k/mo", "we pay the vendor $180k
+annually".
+
+A count over a period is the volume when its noun is a unit of work (requests, tickets,
+emails ...); money over a period is what the current model costs when the words around it
+say it is spent, and nothing says it is a fine-tuned model's, hosting's or the gap's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from advisor.reader.numbers import Quantity, quantities
+
+_WORK = re.compile(
+    r"^(?:requests?|quer(?:y|ies)|calls?|tickets?|messages?|emails?|mails?|documents?|docs?|"
+    r"items?|conversations?|chats?|transcripts?|invoices?|claims?|orders?|listings?|reviews?|"
+    r"posts?|forms?|pages?|records?|images?|summar(?:y|ies)|tags?|titles?|notes?|utterances?|"
+    r"submissions?|applications?|letters?|articles?|reports?|contracts?|events?|sessions?|"
+    r"lookups?|predictions?|rows?|files?|jobs?|inferences?|completions?|generations?|runs?|"
+    r"answers?|questions?|users?|products?|descriptions?|comments?|cases?|leads?|alerts?)$",
+    re.IGNORECASE,
+)
+_SPENT = re.compile(
+    r"\b(?:spend\w*|spent|pay(?:s|ing)?|paid|bills?|billed|invoices?|cost(?:s|ing)?|charges?|"
+    r"charged|budget)\b",
+    re.IGNORECASE,
+)
+_NOT_CURRENT = re.compile(
+    r"\b(?:fine-?tun\w*|tuned|small(?:er)? model|self-host\w*|distill\w*|host\w*|gpus?|"
+    r"servers?|would|could|estimate\w*|rework|errors?|mistakes?|misrout\w*|wrong|lose|lost|"
+    r"loss|penalt\w*|churn|refunds?)\b",
+    re.IGNORECASE,
+)
+
+
+def volumes(text: str) -> list[Quantity]:
+    """Counts of work over a period in one normalised sentence."""
+    return [
+        q
+        for q in quantities(text)
+        if q.kind == "count" and q.per_month() is not None and _WORK.match(q.unit or "")
+    ]
+
+
+def current_costs(text: str) -> list[Quantity]:
+    """Money spent over a period on the current model, in one normalised sentence."""
+    if not _SPENT.search(text) or _NOT_CURRENT.search(text):
+        return []
+    return [q for q in quantities(text) if q.kind == "money" and q.per_month() is not None]
