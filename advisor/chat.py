@@ -274,7 +274,11 @@ class Advisor:
         changes = _changes(before.records, facts.records)
 
         intent = classify(text, has_facts=bool(changes))
-        unread = conversation.last_question_facts() if reading.unread and not records else ()
+        unread = (
+            conversation.last_question_facts()
+            if reading.unread and not records and not reading.not_known
+            else ()
+        )
         kind, draft, query = self._compose(
             conversation,
             text,

@@ -278,6 +278,21 @@ def _derive(facts: Facts, rules: RuleSet, estimate: CostEstimate | None) -> dict
         )
     pick("gap_significant", gap_computed)
     pick("gap_measured", measured_computed)
+    # a best-prompt score the team can quote is a recorded baseline ("best prompt sits at 74")
+    base_stamp = when("baseline_score_pct")
+    recorded_computed = (
+        DerivedFact(
+            fact="eval_baseline_recorded",
+            value=True,
+            explanation=f"the best prompt's score is stated ({base:g}%)",
+            inputs=("baseline_score_pct",),
+            turn=base_stamp[0],
+            position=base_stamp[1],
+        )
+        if isinstance(base, int | float) and base_stamp
+        else None
+    )
+    pick("eval_baseline_recorded", recorded_computed)
 
     latency_computed: DerivedFact | None = None
     sensitive = facts.get("latency_sensitive")

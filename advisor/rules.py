@@ -40,6 +40,7 @@ class Topic(StrEnum):
 
 #: Facts the engine derives from stated facts (advisor/engine.py), usable in conditions.
 DERIVED_FACTS: tuple[str, ...] = (
+    "eval_baseline_recorded",
     "gap_points",
     "gap_measured",
     "gap_significant",

@@ -386,3 +386,22 @@ def test_amounts_over_a_period(text: str, fact: str, value: float) -> None:
     values = _values(text)
     assert values.get(fact) == pytest.approx(value, rel=0.01)
     assert "monthly_volume" not in values or fact == "monthly_volume"
+
+
+def test_a_stated_best_prompt_score_is_a_recorded_baseline(bare: Advisor) -> None:
+    conversation = Conversation()
+    bare.reply(conversation, "We classify support emails into 14 queues from the email alone.")
+    bare.reply(conversation, "Six weeks on the prompt, with a dozen examples in it.")
+    reply = bare.reply(conversation, "A CI job scores every change; the best prompt is at 74.")
+    assert reply.next_question is None or "eval_baseline_recorded" not in reply.next_question.facts
+    assert bare.assess(conversation).gate("evaluation").outcome.value == "pass"
+
+
+def test_a_hedge_about_another_fact_is_acknowledged_not_called_unreadable(
+    bare: Advisor,
+) -> None:
+    conversation = Conversation()
+    bare.reply(conversation, "We classify support emails into 14 queues from the email alone.")
+    reply = bare.reply(conversation, "honestly no clue how many labeled examples we have")
+    assert "I could not read" not in reply.text
+    assert "Noted: you do not know labeled examples" in reply.text

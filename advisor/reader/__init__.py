@@ -231,8 +231,10 @@ def _read_answer(
             for r in reading.records
             if not (r.fact == "labeled_examples" and float(r.value) < FEW_SHOT_MAX)
         ]
-    if primary not in have and is_ignorance(text):
-        # "no idea" to a question that asked for several facts: none of them is known
+    named = cues.facts_mentioned(IGNORANCE.sub(" ", normalise(text)))
+    if primary not in have and is_ignorance(text) and (not named or primary in named):
+        # "no idea" to a question that asked for several facts: none of them is known (a
+        # hedge about something else, "no clue how big the gap is", is about that instead)
         unread = (
             [primary] if len(split_sentences(text)) > 1 else [f for f in asked if f not in have]
         )
@@ -267,7 +269,7 @@ def _read_not_known(
                 facts += cues.facts_mentioned(WITHDRAWAL.sub(" ", norm))
                 facts += _facts_with_value(norm, known)
             else:
-                facts += cues.facts_mentioned(IGNORANCE.sub(" ", clause.text))
+                facts += cues.facts_named_most(IGNORANCE.sub(" ", clause.text))
                 if not facts:
                     # "not sure about that one": the first fact asked that is still open
                     read_here = {r.fact for r in reading.records}

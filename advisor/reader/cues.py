@@ -94,6 +94,20 @@ class CueBook(BaseModel):
     def facts_mentioned(self, text: str) -> list[str]:
         return [name for name in self.facts if self.mentions(name, text)]
 
+    def facts_named_most(self, text: str) -> list[str]:
+        """The facts ``text`` names most specifically: those whose topic cue matches the
+        longest stretch ("how many labeled examples" is about the examples, not about the
+        need being labelling)."""
+        lengths = {
+            name: max(
+                (len(m.group(0)) for p in self._topic.get(name, ()) for m in p.finditer(text)),
+                default=0,
+            )
+            for name in self.facts
+        }
+        best = max(lengths.values(), default=0)
+        return [name for name, n in lengths.items() if n and n == best] if best else []
+
     def value_in(self, fact: str, text: str) -> tuple[FactValue, re.Match[str]] | None:
         """The first value cue of ``fact`` that matches ``text``."""
         for value, pattern in self._values.get(fact, ()):
