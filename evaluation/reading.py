@@ -38,6 +38,8 @@ from advisor.rules import RuleSet, default_rules
 
 DATA = Path(__file__).resolve().parent.parent / "evals" / "people-2026-12"
 SPLITS = ("dev", "test")
+#: More development data, scored on its own (``--split dev2``): profiles only, so far.
+EXTRA_SPLITS = ("dev2",)
 #: Numbers read within 2% of the label count as right (unit conversions: 4.345 weeks a month).
 NUMBER_TOLERANCE = 0.02
 MAX_ANSWERS = 12
@@ -54,7 +56,9 @@ def load(kind: str, split: str) -> list[dict[str, Any]]:
     splits = SPLITS if split == "all" else (split,)
     items: list[dict[str, Any]] = []
     for name in splits:
-        items += yaml.safe_load((DATA / name / f"{kind}.yaml").read_text(encoding="utf-8"))
+        path = DATA / name / f"{kind}.yaml"
+        if path.exists():
+            items += yaml.safe_load(path.read_text(encoding="utf-8"))
     return items
 
 
@@ -324,7 +328,7 @@ def score(split: str, rules: RuleSet | None = None) -> dict[str, Any]:
 
 def summary_lines(card: dict[str, Any]) -> list[str]:
     s, t, p = card["statements"], card["situations"], card["profiles"]
-    return [
+    lines = [
         f"split: {card['split']}",
         f"statements  {s['all_right']}/{s['items']} read exactly right "
         f"({s['all_right_rate']:.0%}); fact recall {s['fact_recall']:.0%}, precision "
@@ -338,11 +342,13 @@ def summary_lines(card: dict[str, Any]) -> list[str]:
         f"{p['fine_tune_median_questions']}); facts given but not read "
         f"{p['unread_answers']}/{p['facts_given']}; asked again {p['asked_again']}",
     ]
+    present = [True, s["items"] > 0, t["items"] > 0, p["profiles"] > 0]
+    return [line for line, shown in zip(lines, present, strict=True) if shown]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=(*SPLITS, "all"), default="dev")
+    parser.add_argument("--split", choices=(*SPLITS, *EXTRA_SPLITS, "all"), default="dev")
     parser.add_argument("--json", action="store_true", help="print the full results as JSON")
     parser.add_argument("--out", type=Path, help="also write the full results to this file")
     args = parser.parse_args(argv)
