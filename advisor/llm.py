@@ -20,7 +20,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -219,6 +219,12 @@ def _retryable(exc: BaseException) -> bool:
 # --------------------------------------------------------------------------- the client
 
 
+def _close(stream: object) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        close()
+
+
 @dataclass
 class ModelClient:
     """A llama-index LLM behind one retry layer, per-request timeouts and a turn deadline."""
@@ -329,7 +335,7 @@ class ModelClient:
 
     def stream(
         self, messages: Sequence[ChatMessage], deadline: Deadline, **kwargs: Any
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Text deltas as they arrive. Opening the stream is retried; once text has arrived,
         a failure (a cut, a stall, the deadline) raises :class:`LLMError` and is not retried."""
         where = f"The model server ({self.name})"
@@ -337,6 +343,7 @@ class ModelClient:
         first: Any = None
         for attempt in self._retrying(deadline):
             with attempt:
+                _close(stream)  # a stream that failed before its first chunk
                 try:
                     stream = iter(
                         self.llm.stream_chat(
@@ -346,22 +353,29 @@ class ModelClient:
                     first = next(stream, None)
                 except Exception as exc:
                     raise classify(exc, where) from exc
-        if stream is None or first is None:
-            raise LLMBadOutput("The model's stream ended before any text.")
-        chunk: Any = first
-        while chunk is not None:
-            delta = getattr(chunk, "delta", None) or ""
-            if delta:
-                yield delta
-            if deadline.expired():
-                raise LLMTimeout("The model was still writing when the turn's time ran out.")
-            try:
-                chunk = next(stream, None)
-            except Exception as exc:
-                error = classify(exc, where)
-                if isinstance(error, LLMTimeout):
-                    raise error from exc
-                raise LLMBadOutput(f"{where} stopped mid-answer ({error.message})") from exc
+        try:
+            if stream is None or first is None:
+                raise LLMBadOutput("The model's stream ended before any text.")
+            chunk: Any = first
+            while chunk is not None:
+                delta = getattr(chunk, "delta", None) or ""
+                if delta:
+                    yield delta
+                if deadline.expired():
+                    raise LLMTimeout("The model was still writing when the turn's time ran out.")
+                try:
+                    chunk = next(stream, None)
+                except Exception as exc:
+                    error = classify(exc, where)
+                    if isinstance(error, LLMTimeout):
+                        raise error from exc
+                    raise LLMBadOutput(f"{where} stopped mid-answer ({error.message})") from exc
+        finally:
+            # Close the HTTP stream now, not when the garbage collector gets to it: httpx
+            # closing an abandoned response inside a later request's connection-pool lock
+            # deadlocks that request (seen: a turn stuck in extract_facts after a rejected
+            # stream).
+            _close(stream)
 
     def ping(self, deadline_s: float = 10.0) -> str:
         """Ask for a one-word answer: proves the model answers. Raises :class:`LLMError`."""

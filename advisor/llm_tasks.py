@@ -16,6 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Collection, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -320,15 +321,16 @@ def phrase_stream(
     instructions = shingles(PHRASE_SYSTEM) - shingles(" ".join(quotable))
     buffer = ""
     released = ""
-    for delta in client.stream(messages, deadline):
-        buffer += delta
-        if len(released) + len(buffer) > 4000:
-            raise GuardRejected("The model's answer ran far past the length asked for.")
-        sentences, buffer = split_complete(buffer)
-        for sentence in sentences:
-            check_sentence(sentence, verdict, markers, quotable, instructions)
-            released += sentence
-            yield sentence
+    with closing(client.stream(messages, deadline)) as deltas:  # closed even when rejected
+        for delta in deltas:
+            buffer += delta
+            if len(released) + len(buffer) > 4000:
+                raise GuardRejected("The model's answer ran far past the length asked for.")
+            sentences, buffer = split_complete(buffer)
+            for sentence in sentences:
+                check_sentence(sentence, verdict, markers, quotable, instructions)
+                released += sentence
+                yield sentence
     if buffer:
         check_sentence(buffer, verdict, markers, quotable, instructions)
         released += buffer
