@@ -339,7 +339,8 @@ def _one(n: str) -> str:
 
 
 _SEPARATOR = r"(?P<sep>-|–|—|to|and|or|,? (?:maybe|perhaps|possibly|sometimes|or so,?))"
-_QUANTITY = re.compile(
+#: An amount's lead ("about", "north of") and first number; and what may follow it (a unit).
+_LEAD = (
     r"(?<![\w.,$€£/-])"
     r"(?:(?P<approx>"
     + _APPROX
@@ -349,39 +350,21 @@ _QUANTITY = re.compile(
     + _AT_MOST
     + r")\s+)?"
     + _one("a")
-    + r"(?:\s*"
-    + _SEPARATOR
-    + r"\s*"
-    + _one("b")
-    + r")?"
+)
+_TAIL = (
     r"(?P<plus>\+)?(?:\s?-?ish\b)?"
     r"(?:\s?(?P<unit>%|percent\b|pct\b|per ?cent\b|percentage points?\b|points?\b|pts?\b|"
     r"ms\b|msec\b|milliseconds?\b|s\b|secs?\b|seconds?\b|mins?\b|minutes?\b|h\b|hrs?\b|hours?\b|"
     r"days?\b|d\b|wks?\b|weeks?\b|w\b|months?\b|mos?\b|mths?\b|years?\b|yrs?\b|y\b|sprints?\b|"
     r"quarters?\b|cents?\b|c\b|dollars?\b|bucks\b|usd\b|euros?\b|times\b|x\b))?"
-    r"(?P<plus2>\+)?",
-    re.IGNORECASE,
+    r"(?P<plus2>\+)?"
+)
+_QUANTITY = re.compile(
+    _LEAD + r"(?:\s*" + _SEPARATOR + r"\s*" + _one("b") + r")?" + _TAIL, re.IGNORECASE
 )
 #: The same amount without a second number: what a match falls back to when its "range" is
 #: not one ("60 and 80" without "between", "2019 to 2023"-like descending pairs).
-_SINGLE = re.compile(
-    r"(?<![\w.,$€£/-])"
-    r"(?:(?P<approx>"
-    + _APPROX
-    + r")\s+|(?P<least>"
-    + _AT_LEAST
-    + r")\s+|(?P<most>"
-    + _AT_MOST
-    + r")\s+)?"
-    + _one("a")
-    + r"(?P<plus>\+)?(?:\s?-?ish\b)?"
-    r"(?:\s?(?P<unit>%|percent\b|pct\b|per ?cent\b|percentage points?\b|points?\b|pts?\b|"
-    r"ms\b|msec\b|milliseconds?\b|s\b|secs?\b|seconds?\b|mins?\b|minutes?\b|h\b|hrs?\b|hours?\b|"
-    r"days?\b|d\b|wks?\b|weeks?\b|w\b|months?\b|mos?\b|mths?\b|years?\b|yrs?\b|y\b|sprints?\b|"
-    r"quarters?\b|cents?\b|c\b|dollars?\b|bucks\b|usd\b|euros?\b|times\b|x\b))?"
-    r"(?P<plus2>\+)?",
-    re.IGNORECASE,
-)
+_SINGLE = re.compile(_LEAD + _TAIL, re.IGNORECASE)
 _PERIOD_AFTER = re.compile(
     r"\s*(?:[a-z-]+\s+){0,3}?(?:(?:a|an|per|/|every|each|in a|in an|a single|last|this|"
     r"in the (?:last|past)|over the (?:last|past)|the (?:last|past))\s*"
