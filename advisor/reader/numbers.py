@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from text_to_num import alpha2digit as _alpha2digit
@@ -162,6 +163,7 @@ _SCALE_AFTER = re.compile(r"\b(\d+(?:\.\d+)?) (hundred|thousand|million|billion)
 _THRESHOLD = 2
 
 
+@lru_cache(maxsize=256)  # each sentence is normalised by the rules, the reader and the hedges
 def normalise(text: str, *, times: bool = False) -> str:
     """``text`` with numbers as digits: "fifteen thousand" -> "15000", "half a million" ->
     "500000", "two and a half months" -> "2.5 months". Other words are unchanged.
@@ -421,6 +423,13 @@ def _scale_low(low: float, high: float) -> float:
 
 def quantities(text: str) -> list[Quantity]:
     """Every amount in ``text`` (already :func:`normalise`\\ d), in order."""
+    return list(_quantities(text))
+
+
+@lru_cache(maxsize=256)
+def _quantities(text: str) -> tuple[Quantity, ...]:
+    # one sentence is read by several components (scores, examples, latency, amounts ...):
+    # the cache reads it once
     out: list[Quantity] = []
     pos = 0
     while (m := _QUANTITY.search(text, pos)) is not None:
@@ -440,7 +449,7 @@ def quantities(text: str) -> list[Quantity]:
         if a is None:
             continue
         out.append(_quantity(text, m, a, b))
-    return out
+    return tuple(out)
 
 
 def _quantity(text: str, m: re.Match[str], a: float, b: float | None) -> Quantity:
