@@ -15,7 +15,6 @@ Which fact a clause is about comes from the cue vocabulary (``corpus/rules/cues.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -27,13 +26,13 @@ from advisor.extraction import (
     split_sentences,
 )
 from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
-from advisor.reader.amounts import current_costs, volumes
+from advisor.reader.amounts import current_costs, per_call_costs, volumes
 from advisor.reader.answers import is_ignorance, read_bool, read_value, too_long
 from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
 from advisor.reader.cues import CueBook, default_cues
 from advisor.reader.examples import examples
 from advisor.reader.latency import latencies
-from advisor.reader.numbers import Quantity, normalise, quantities
+from advisor.reader.numbers import normalise, quantities
 from advisor.reader.scores import scores
 
 ANSWER_NOTE = "answer to the advisor's question"
@@ -231,8 +230,10 @@ def _read_answer(
             for r in reading.records
             if not (r.fact == "labeled_examples" and float(r.value) < FEW_SHOT_MAX)
         ]
+    if primary in have or not is_ignorance(text):
+        return
     named = cues.facts_mentioned(IGNORANCE.sub(" ", normalise(text)))
-    if primary not in have and is_ignorance(text) and (not named or primary in named):
+    if not named or primary in named:
         # "no idea" to a question that asked for several facts: none of them is known (a
         # hedge about something else, "no clue how big the gap is", is about that instead)
         unread = (
@@ -302,23 +303,6 @@ def _read_not_known(
                     )
                 )
                 already.add(fact)
-
-
-_TUNED = re.compile(r"fine-?tun\w*|tuned model|small(?:er)? model|self-host\w*|distill\w*", re.I)
-
-
-def per_call_costs(text: str) -> list[Quantity]:
-    """What one call costs today: money per call, request or query ("about 2 cents a
-    call"), when the sentence is not about a fine-tuned model's price."""
-    if _TUNED.search(text):
-        return []
-    per = re.compile(r"\b(?:each|per|every|a|one|an?) (?:api )?(?:call|request|query)\b", re.I)
-    return [
-        q
-        for q in quantities(text)
-        if q.kind == "money"
-        and (q.period in ("call", "request", "query") or per.search(text, 0, q.start))
-    ][:1]
 
 
 def _facts_with_value(text: str, known: Facts | None) -> list[str]:

@@ -1,6 +1,6 @@
-"""Volumes and costs over a period, as the numbers module reads them: "on a normal day about
-100k queries hit the endpoint", "API spend is $10-14k/mo", "we pay the vendor $180k
-annually".
+"""Volumes and costs, as the numbers module reads them: "on a normal day about 100k queries
+hit the endpoint", "API spend is $10-14k/mo", "we pay the vendor $180k annually", "about 2
+cents a call".
 
 A count over a period is the volume when its noun is a unit of work (requests, tickets,
 emails ...); money over a period is what the current model costs when the words around it
@@ -34,6 +34,9 @@ _NOT_CURRENT = re.compile(
     re.IGNORECASE,
 )
 
+_TUNED = re.compile(r"fine-?tun\w*|tuned model|small(?:er)? model|self-host\w*|distill\w*", re.I)
+_PER_CALL = re.compile(r"\b(?:each|per|every|a|one|an?) (?:api )?(?:call|request|query)\b", re.I)
+
 
 def volumes(text: str) -> list[Quantity]:
     """Counts of work over a period in one normalised sentence."""
@@ -49,3 +52,16 @@ def current_costs(text: str) -> list[Quantity]:
     if not _SPENT.search(text) or _NOT_CURRENT.search(text):
         return []
     return [q for q in quantities(text) if q.kind == "money" and q.per_month() is not None]
+
+
+def per_call_costs(text: str) -> list[Quantity]:
+    """What one call costs today: money per call, request or query ("about 2 cents a
+    call"), when the sentence is not about a fine-tuned model's price."""
+    if _TUNED.search(text):
+        return []
+    return [
+        q
+        for q in quantities(text)
+        if q.kind == "money"
+        and (q.period in ("call", "request", "query") or _PER_CALL.search(text, 0, q.start))
+    ][:1]

@@ -53,10 +53,7 @@ class CueBook(BaseModel):
     version: int
     facts: dict[str, FactCues]
     _topic: dict[str, tuple[re.Pattern[str], ...]] = PrivateAttr(default_factory=dict)
-    _values: dict[str, tuple[tuple[FactValue, re.Pattern[str]], ...]] = PrivateAttr(
-        default_factory=dict
-    )
-    _statement_values: dict[str, tuple[tuple[FactValue, re.Pattern[str], bool], ...]] = PrivateAttr(
+    _values: dict[str, tuple[tuple[ValueCue, re.Pattern[str]], ...]] = PrivateAttr(
         default_factory=dict
     )
 
@@ -67,24 +64,14 @@ class CueBook(BaseModel):
                 raise ValueError(f"cues.yaml: unknown fact {name!r}")
             for cue in cues.values:
                 coerce_value(name, cue.value)
-            for pattern in (*cues.topic, *(c.pattern for c in cues.values)):
-                try:
-                    re.compile(pattern)
-                except re.error as exc:
-                    raise ValueError(f"cues.yaml: {name}: bad pattern {pattern!r}: {exc}") from exc
             for example in cues.examples:
                 if not example.reads:
                     raise ValueError(f"cues.yaml: {name}: example {example.text!r} reads nothing")
                 for fact in example.reads:
                     if fact not in SPECS:
                         raise ValueError(f"cues.yaml: {name}: example reads unknown {fact!r}")
-            self._topic[name] = tuple(re.compile(p, re.I) for p in cues.topic)
-            self._values[name] = tuple((c.value, re.compile(c.pattern, re.I)) for c in cues.values)
-            self._statement_values[name] = tuple(
-                (c.value, re.compile(c.pattern, re.I), c.decisive)
-                for c in cues.values
-                if not c.answer_only
-            )
+            self._topic[name] = tuple(_compile(name, p) for p in cues.topic)
+            self._values[name] = tuple((c, _compile(name, c.pattern)) for c in cues.values)
         return self
 
     def mentions(self, fact: str, text: str) -> bool:
@@ -110,24 +97,34 @@ class CueBook(BaseModel):
 
     def value_in(self, fact: str, text: str) -> tuple[FactValue, re.Match[str]] | None:
         """The first value cue of ``fact`` that matches ``text``."""
-        for value, pattern in self._values.get(fact, ()):
+        for cue, pattern in self._values.get(fact, ()):
             if m := pattern.search(text):
-                return value, m
+                return cue.value, m
         return None
 
     def values_in(self, clause: str) -> list[tuple[str, FactValue, bool]]:
         """(fact, value, decisive) for every fact a statement cue gives in ``clause``; a
         yes/no cue right after a negation in the same breath is flipped ("not automated")."""
         out: list[tuple[str, FactValue, bool]] = []
-        for fact, patterns in self._statement_values.items():
-            cue = next(((v, m, d) for v, p, d in patterns if (m := p.search(clause))), None)
-            if cue is None:
+        for fact, table in self._values.items():
+            found = next(
+                ((c, m) for c, p in table if not c.answer_only and (m := p.search(clause))), None
+            )
+            if found is None:
                 continue
-            value, m, decisive = cue
+            cue, m = found
+            value = cue.value
             if isinstance(value, bool) and negated_before(clause, m.start()):
                 value = not value
-            out.append((fact, value, decisive))
+            out.append((fact, value, cue.decisive))
         return out
+
+
+def _compile(fact: str, pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern, re.I)
+    except re.error as exc:
+        raise ValueError(f"cues.yaml: {fact}: bad pattern {pattern!r}: {exc}") from exc
 
 
 def negated_before(text: str, start: int, words: int = 3) -> bool:
