@@ -24,6 +24,8 @@ from typing import Literal
 
 from text_to_num import alpha2digit as _alpha2digit
 
+from advisor.reader.spelling import correct
+
 
 def alpha2digit(text: str, lang: str, threshold: float = 3.0) -> str:
     """text2num's converter, typed (the package ships no type information)."""
@@ -167,8 +169,9 @@ _THRESHOLD = 2
 def normalise(text: str, *, times: bool = False) -> str:
     """``text`` with numbers as digits: "fifteen thousand" -> "15000", "half a million" ->
     "500000", "two and a half months" -> "2.5 months". Other words are unchanged.
-    ``times`` also turns "once", "twice" into "1 times", "2 times"."""
-    out = text
+    ``times`` also turns "once", "twice" into "1 times", "2 times". Typos of the words
+    the reader looks for are spelled right first (:mod:`advisor.reader.spelling`)."""
+    out = correct(text)
     if times:
         for pattern, word in _TIMES:
             out = pattern.sub(word, out)
