@@ -84,6 +84,31 @@ def test_a_bound_is_kept() -> None:
     assert q.milliseconds() == 2_000
 
 
+@pytest.mark.parametrize(
+    ("text", "fact", "value"),
+    [
+        ("we have just under a thousand labeled examples", "labeled_examples", 950),
+        ("a tad shy of 1k graded examples", "labeled_examples", 950),
+        ("not quite 2 weeks on the prompt so far", "prompt_effort_weeks", 1.9),
+        ("fewer than 100k requests per month", "monthly_volume", 95_000),
+        ("nearly a million calls a month", "monthly_volume", 950_000),
+    ],
+)
+def test_an_amount_said_to_be_short_of_a_round_number_stays_below_it(
+    text: str, fact: str, value: float
+) -> None:
+    """The gates compare with ">=": "almost 1k examples" must not pass a 1,000 gate."""
+    facts = {r.fact: r.value for r in read(text, 1).records}
+    assert facts[fact] == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    "text", ["it has to answer in under 2 seconds", "hosting must cost under $2k a month"]
+)
+def test_a_plain_under_before_a_latency_or_money_stays_a_bound(text: str) -> None:
+    assert normalise(text) == text
+
+
 def test_ordinary_words_are_not_numbers() -> None:
     assert quantities(normalise("one of the teams handles it, a second one reviews it")) == []
 

@@ -184,7 +184,47 @@ def normalise(text: str, *, times: bool = False) -> str:
     out = _DIGIT_SCALE.sub(lambda m: _fmt(float(m[1]) * float(m[2])), out)
     out = _SCALE_AFTER.sub(lambda m: _fmt(float(m[1]) * _SCALE_WORDS[m[2].lower()]), out)
     # "2 times, maybe 3 times" / "3 weeks or 4 weeks" -> "2 to 3 times": one range
-    return _UNIT_RANGE.sub(r"\1 to \3 \2", out)
+    out = _UNIT_RANGE.sub(r"\1 to \3 \2", out)
+    return _BELOW.sub(_below, out)
+
+
+#: "almost 1k", "just shy of a million", "not quite 2 weeks", "fewer than 1000": a number the
+#: amount is *below*. The gates compare with ">=", so such an amount must never read as the
+#: round number itself ("just under a thousand examples" does not pass a 1,000-example gate):
+#: it reads as 5% below it (a percentage or score as one point below). A plain "under" or
+#: "less than" is often a requirement ("under 250ms", "less than $2k a month") and is left
+#: to the readers, except before a count or a duration in days, weeks or months.
+_SHORT_OF = (
+    r"(?:(?:just|a bit|a little|slightly|a hair|a tad|somewhat)\s+(?:under|below|less than|"
+    r"fewer than)|(?:just\s+|a bit\s+|a little\s+)?(?:shy|short) of|not quite|almost|nearly|"
+    r"not even)"
+)
+_BELOW = re.compile(
+    r"(?<![\w-])(?:(?P<short>" + _SHORT_OF + r")|(?P<under>under|below|less than|fewer than))\s+"
+    r"(?P<cur>\$|€|£)?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<mult>k|K|M|mm|MM|mil|million|thousand|grand|bn|billion)\b)?"
+    r"(?P<unit>\s?(?:%|percent\b|pct\b|points?\b|pts?\b|ms\b|msec|millisec\w*|s\b|secs?\b|"
+    r"seconds?\b|mins?\b|minutes?\b|h\b|hrs?\b|hours?\b|x\b|times\b|bucks\b|dollars?\b|"
+    r"usd\b|days?\b|weeks?\b|wks?\b|months?\b|mos?\b|years?\b|yrs?\b))?",
+    re.IGNORECASE,
+)
+_CLOCK = re.compile(r"\s?(?:ms|msec|millisec|s|sec|second|min|minute|h|hr|hour|x|times)", re.I)
+_MONEY = re.compile(r"\s?(?:bucks|dollars?|usd)", re.I)
+_PERCENT = re.compile(r"\s?(?:%|percent|pct|points?|pts?)", re.I)
+
+
+def _below(m: re.Match[str]) -> str:
+    unit = m["unit"] or ""
+    if _CLOCK.match(unit) and not re.match(r"\s?(?:days?|weeks?|wks?|months?|mos?)", unit, re.I):
+        return m.group(0)  # a latency or a factor: "under 2s" is a requirement
+    money = bool(m["cur"]) or bool(_MONEY.match(unit))
+    if m["under"] and (money or _PERCENT.match(unit)):
+        return m.group(0)  # "under $2k a month", "under 5%": a bound, for the readers
+    value = float(m["num"].replace(",", ""))
+    if m["mult"]:
+        value *= _MULTIPLIERS[m["mult"].lower()]
+    below = value - 1 if _PERCENT.match(unit) else value * 0.95
+    return f"~{m['cur'] or ''}{_fmt(round(below, 2))}{unit}"
 
 
 _UNIT_RANGE = re.compile(
