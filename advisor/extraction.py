@@ -403,7 +403,7 @@ def retrieval(s: Sentence) -> Iterator[Hit]:
     if _search(
         r"\b(?:no|without) (?:\w+ ){0,2}(?:rag|retrieval|vector search)\b"
         r"|\b(?:don'?t|do not|haven'?t|have not|never|didn'?t|did not|doesn'?t|aren'?t|isn'?t)\b"
-        r"(?: \w+){0,4} (?:rag|retrieval|retrieve|vector search)\b"
+        r"(?: \w+){0,6} (?:rag|retrieval|retrieve|vector search)\b"
         r"|\bwe don't retrieve\b",
         text,
     ):
