@@ -827,8 +827,10 @@ _EVAL_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _NOT_REVIEWED = (
-    r"\b(?:not|never|nobody|no one|none of them|haven't|hasn't|have not|has not)\b[' ]?(?:\w+[' ]){0,3}?"
-    r"(?:reviewed|audited|checked|gone through|looked at|verified|filtered|cleaned)\b"
+    r"\b(?:not|never|nobody|no one|none(?: of (?:them|the|our|these|those))?|haven't|hasn't|"
+    r"have not|has not)\b[' ]?(?:[\w-]+[' ]){0,4}?"
+    r"(?:(?:human|hand|manually)[- ])?(?:reviewed|audited|checked|gone through|looked at|"
+    r"verified|filtered|cleaned)\b"
     r"|\bnobody's (?:\w+ ){0,1}(?:reviewed|audited|checked|gone through)\b"
     r"|\bun(?:reviewed|filtered|audited|checked|verified)\b"
 )

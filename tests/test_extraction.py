@@ -105,6 +105,16 @@ def test_change_frequencies(text: str, per_year: float) -> None:
             False,
         ),
         ("4,000 examples labeled and reviewed by the ops team.", "examples_human_reviewed", True),
+        (
+            "We have 3,000 labeled tickets; none of the labels were hand-checked.",
+            "examples_human_reviewed",
+            False,
+        ),
+        (
+            "The 900 pairs came from a script and we never really audited them.",
+            "examples_human_reviewed",
+            False,
+        ),
         ("We've never recorded a baseline score.", "eval_baseline_recorded", False),
         ("Latency doesn't matter, it's a nightly batch.", "latency_sensitive", False),
         ("There are no retries or fallbacks yet.", "orchestration_in_place", False),
