@@ -430,3 +430,31 @@ def test_a_hedge_about_another_fact_is_acknowledged_not_called_unreadable(
     reply = bare.reply(conversation, "honestly no clue how many labeled examples we have")
     assert "I could not read" not in reply.text
     assert "Noted: you do not know labeled examples" in reply.text
+
+
+def test_a_sentence_that_gives_the_figure_asked_for_answers_that_fact() -> None:
+    asked = ("examples_human_reviewed", "labeled_examples")
+    text = "Four thousand approved answers. Each was checked by a pharmacist."
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert values["labeled_examples"] == pytest.approx(4_000)
+    assert values["examples_human_reviewed"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("We hold 2,500 contracts with clean redlines written by counsel.", 2_500),
+        ("There are 9k commits + messages our engineers hand-checked.", 9_000),
+        ("Roughly twelve thousand validated by the support leads.", 12_000),
+    ],
+)
+def test_examples_are_recognised_by_what_they_are(text: str, count: float) -> None:
+    assert _values(text)["labeled_examples"] == pytest.approx(count)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Our best prompt's 81 is written down.", "The eval runs over 250 labeled chats."],
+)
+def test_a_figure_near_a_review_word_is_not_an_example_count(text: str) -> None:
+    assert "labeled_examples" not in _values(text)

@@ -27,7 +27,7 @@ from advisor.extraction import (
 )
 from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
 from advisor.reader.amounts import current_costs, per_call_costs, volumes
-from advisor.reader.answers import is_ignorance, read_bool, read_value, too_long
+from advisor.reader.answers import is_ignorance, read_bool, read_number, read_value, too_long
 from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
 from advisor.reader.cues import CueBook, default_cues
 from advisor.reader.examples import examples
@@ -172,6 +172,17 @@ def _answer_parts(
             primary = waiting[0]
         else:
             continue  # more sentences than facts asked: read as statements only
+        if SPECS[primary].kind != "number":
+            # "Three thousand approved rewrites. Every one signed off by an editor.": a
+            # sentence that gives the figure a waiting fact asks for answers that fact
+            figure = [
+                f
+                for f in waiting
+                if SPECS[f].kind == "number"
+                and read_number(sentence.text, f, others=asked) is not None
+            ]
+            if figure:
+                primary = figure[0]
         if primary in waiting:
             waiting.remove(primary)
         parts.append(
