@@ -52,6 +52,13 @@ _MACHINE = re.compile(
     r"heuristic|regex|weak(?:ly)?|bot|system|pipeline|classifier)\b",
     re.IGNORECASE,
 )
+#: A set that measures the model, not one to train it on: "a harness of 500 frozen
+#: contracts with human-verified labels", "the eval runs over 400 graded chats".
+_EVAL_SET = re.compile(
+    r"\b(?:evals?|evaluation|harness|test ?set|held[- ]?out|hold[- ]?out|frozen|golden|"
+    r"gold set|benchmark|regression set)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,9 @@ def examples(text: str) -> list[Examples]:
         if q.kind != "count" or q.period or q.value < 20 or q.bound == "at_most":
             continue
         rest = text[q.end :]
+        lead = re.split(r"[.;]|\b(?:and|but|plus)\b", text[max(0, q.start - 40) : q.start])[-1]
+        if _EVAL_SET.search(lead) or _EVAL_SET.match(rest.lstrip()):
+            continue
         before = _JUDGED_BEFORE.search(text[max(0, q.start - 50) : q.start])
         if before is not None:
             # "our mods have labeled ~30k messages"
