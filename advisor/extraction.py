@@ -659,9 +659,8 @@ def quality_scores(s: Sentence) -> Iterator[Hit]:
             m = re.search(pattern, text, re.IGNORECASE)
             if m:
                 t = _to_pct(m.group("t"), m.group("t_scale") or None, baseline_scale)
-                if t is not None and (
-                    m.group("t_scale") is not None or "%" in m.group(0) or baseline_scale
-                ):
+                # a bare small target ("target 4.5") only on the baseline's rating scale
+                if t is not None and (m.group("t_scale") or "%" in m.group(0) or baseline_scale):
                     yield Hit("target_score_pct", t, m.start())
                 break
     # error rates: "breaks the schema on ~20% of reports ... we need under 2%"

@@ -376,6 +376,9 @@ def test_when_nothing_is_left_to_ask_the_reply_says_what_would_decide_it(bare: A
         ("F1 is 0.72 today, product asked for 0.9 or better.", 72, 90),
         ("We have to reach 97 and currently sit at 90.", 90, 97),
         ("baseline 58 -> 77 needed", 58, 77),
+        ("The grader puts the current prompt at 71/100 and we need 88.", 71, 88),
+        ("Baseline on record: 64 token accuracy. Support wants 80 minimum.", 64, 80),
+        ("Our eval baseline is 75 not 57, and we want 85.", 75, 85),
     ],
 )
 def test_bare_scores_are_told_apart(text: str, baseline: float, target: float) -> None:
@@ -390,6 +393,8 @@ def test_bare_scores_are_told_apart(text: str, baseline: float, target: float) -
         "We need 12 queues and have 5 so far.",  # counts of things, not scores
         "Raters give it 3.4/5 and we want a 4.2.",  # a rating scale: not percentages
         "The eval set has 40 items.",
+        "On the eval we sit 12 points below where legal wants us.",  # a difference
+        "The target is 3 seconds end to end.",  # a latency, not a score
     ],
 )
 def test_numbers_that_are_not_scores(text: str) -> None:

@@ -33,7 +33,7 @@ from advisor.reader.cues import CueBook, default_cues
 from advisor.reader.examples import examples
 from advisor.reader.latency import latencies
 from advisor.reader.numbers import normalise, quantities
-from advisor.reader.scores import scores
+from advisor.reader.scores import SCORE_CONTEXT, scores
 
 ANSWER_NOTE = "answer to the advisor's question"
 #: More examples than this in a prompt would be a training set, not few-shot examples.
@@ -87,7 +87,9 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
     """What the sentence rules missed: scores written without a percent sign, and the
     yes/no and choice facts whose value cues a clause carries. A fact the rules read in a
     sentence keeps their reading there."""
+    follows_eval = False
     for sentence in split_sentences(text):
+        about_eval, follows_eval = follows_eval, bool(SCORE_CONTEXT.search(sentence.text))
         if INSTRUCTION.search(sentence.text) or is_hypothetical(sentence.text):
             continue
         if sentence.text.rstrip().endswith("?"):
@@ -98,7 +100,7 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
         parts = clauses(norm)
         if any(c.ignorant or c.withdraws for c in parts):
             continue  # a hedge or a withdrawal: read by _read_not_known
-        said = scores(norm)
+        said = scores(norm, follows_eval=about_eval)
         # a baseline and a target side by side are read together, over the sentence rules
         pair = len(said) == 2
         found: list[tuple[str, FactValue, int, bool]] = [

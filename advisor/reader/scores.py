@@ -32,7 +32,14 @@ _AFTER_SCORE = frozenset(
         *("recall", "em", "exact", "agreement", "auc", "bleu", "rouge", "score", "kappa"),
         *("overall", "right", "correct", "points", "pts", "ish", "or", "not", "instead"),
         *("rather", "last", "this", "yesterday", "already", "tops", "max", "at"),
+        *("minimum", "min", "floor", "field-level", "token-level"),
     }
+)
+#: "81 field accuracy", "0.74 token-level F1": a qualifier word, then the metric
+_METRIC_NEXT = re.compile(
+    r"^\s+[\w-]+\s+(?:accuracy|acc|f1|f-1|exact[- ]match|precision|recall|agreement|auc|bleu|"
+    r"rouge|kappa|score)\b",
+    re.IGNORECASE,
 )
 _TARGET_BEFORE = re.compile(
     r"(?:target(?:ing|ed|s)?|need(?:s|ed)?(?: to (?:hit|get to|reach|be at))?|goal|"
@@ -53,6 +60,14 @@ _BASELINE_BEFORE = re.compile(
     r"\W*(?:\w+\W+){0,2}$",
     re.IGNORECASE,
 )
+#: "baseline is 78 not 87", "82 instead of 88": the second is the figure set aside
+_STRUCK_OUT = re.compile(r"\b(?:not|instead of|rather than|no longer)\W*$", re.I)
+#: "15 points short", "6 pts below target": a difference, not a score
+_DIFFERENCE = re.compile(
+    r"^\s*(?:%|percent|points?|pts|percentage points?|pp)?\s*(?:short|below|behind|off|under|"
+    r"away|shy|lower|higher|better|worse|gap|of (?:a )?gap)\b",
+    re.I,
+)
 _BASELINE_AFTER = re.compile(r"^\W*(?:now|today|currently|at the moment|right now)\b", re.I)
 
 
@@ -63,10 +78,10 @@ class Score:
     start: int
 
 
-def _as_score(q: Quantity) -> float | None:
+def _as_score(q: Quantity, text: str) -> float | None:
     if q.kind not in ("count", "percent", "score") or q.period or q.bound == "at_most":
         return None
-    if q.kind == "count" and q.unit not in _AFTER_SCORE:
+    if q.kind == "count" and q.unit not in _AFTER_SCORE and not _METRIC_NEXT.match(text[q.end :]):
         return None
     value = q.value
     if q.kind != "percent" and 0 < value < 1:
@@ -86,15 +101,24 @@ def _role(text: str, q: Quantity, since: int) -> str | None:
     return None
 
 
-def scores(text: str) -> list[Score]:
+def scores(text: str, *, follows_eval: bool = False) -> list[Score]:
     """The baseline and target scores one normalised sentence states, if it is about
     evaluation (or says of two bare numbers which is where they are and which is needed:
-    "we need 99 and we're at 93")."""
+    "we need 99 and we're at 93"). ``follows_eval``: the sentence before was about
+    evaluation, so a number the words call a target or a baseline is one ("Baseline 69.
+    The leads want 82 minimum.")."""
+    # "82/100" is a percentage (same length, so positions hold)
+    text = re.sub(r"(?<=\d)\s?/\s?100\b", lambda m: "%".ljust(len(m.group(0))), text)
     found: list[tuple[Quantity, float]] = []
     roles: list[str | None] = []
     since = 0
     for q in quantities(text):
-        value = _as_score(q)
+        value = _as_score(q, text)
+        if value is not None and (
+            _STRUCK_OUT.search(text[max(0, q.start - 16) : q.start])
+            or _DIFFERENCE.match(text[q.end :])
+        ):
+            value = None  # "78, not 87": the figure set aside; "15 points short": a gap
         if value is not None:
             found.append((q, value))
             roles.append(_role(text, q, since))
@@ -102,7 +126,7 @@ def scores(text: str) -> list[Score]:
     if not SCORE_CONTEXT.search(text):
         both = {"target_score_pct", "baseline_score_pct"} <= set(roles)
         keep = [
-            (q.kind == "percent" or both)
+            (q.kind == "percent" or both or follows_eval)
             and role is not None
             and not re.match(r"\s*(?:of|percent of)\b", text[q.end :], re.I)
             for (q, _), role in zip(found, roles, strict=True)
