@@ -16,6 +16,12 @@ The 2x rule is then three-valued: fine-tuning wins when even the pessimistic rat
 least 2, loses when even the optimistic ratio is below 2, and is undecided in between (the
 economics gate then falls back to the volume thresholds). Every step is written out in
 ``lines`` so the trace shows the arithmetic.
+
+A stated fine-tuned estimate is read as compute only (the 3-5x applies) unless it is said to
+be all-in. When that reading alone decides the 2x rule against fine-tuning and the user has
+not said either way, the estimate is ``hinges_on_all_in``: the question to ask is whether
+the figure is all-in, not a verdict from an assumption (a user who does not know gets the
+compute-only reading).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ class CostEstimate(BaseModel):
     ratio_optimistic: float
     advantage_2x: bool | None
     lines: tuple[str, ...]
+    #: the 2x rule goes one way if the stated estimate is all-in and the other if not
+    hinges_on_all_in: bool = False
 
 
 def usd(amount: float) -> str:
@@ -45,9 +53,16 @@ def usd(amount: float) -> str:
 
 
 def estimate_costs(
-    values: Mapping[str, object], figures: CostFigures, thresholds: Thresholds
+    values: Mapping[str, object],
+    figures: CostFigures,
+    thresholds: Thresholds,
+    *,
+    all_in_unknowable: bool = False,
 ) -> CostEstimate | None:
-    """The cost comparison, or ``None`` when the conversation gives no current cost."""
+    """The cost comparison, or ``None`` when the conversation gives no current cost.
+
+    ``all_in_unknowable``: the user said they do not know whether the fine-tuned estimate is
+    all-in, so it is read as compute only without asking (module doc)."""
     lines: list[str] = []
     current = _number(values.get("current_cost_per_month"))
     per_call = _number(values.get("current_cost_per_call"))
@@ -105,7 +120,24 @@ def estimate_costs(
         f"{figures.engineering_weeks_per_cycle.low:g}-{figures.engineering_weeks_per_cycle.high:g}"
         " engineer-weeks per retraining cycle)."
     )
-    return _conclude(current, tco_low, tco_high, thresholds, lines)
+    estimate = _conclude(current, tco_low, tco_high, thresholds, lines)
+    said_either_way = values.get("fine_tuned_cost_all_in") is not None
+    if stated_ft is None or said_either_way or all_in_unknowable or estimate.advantage_2x:
+        return estimate
+    as_all_in = current / (stated_ft + (stated_hosting or 0.0)) if stated_ft > 0 else float("inf")
+    if as_all_in < thresholds.tco_advantage:
+        return estimate
+    return estimate.model_copy(
+        update={
+            "advantage_2x": None,
+            "hinges_on_all_in": True,
+            "lines": (
+                *estimate.lines,
+                f"If {usd(stated_ft)}/month is all-in, the ratio is {_ratio(as_all_in)}: "
+                f"whether the estimate is all-in decides the {thresholds.tco_advantage:g}x rule.",
+            ),
+        }
+    )
 
 
 def _conclude(

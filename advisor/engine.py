@@ -211,7 +211,16 @@ def _later(a: tuple[int, int] | None, b: tuple[int, int] | None) -> bool:
 
 def derive(facts: Facts, rules: RuleSet) -> dict[str, DerivedFact]:
     """The derived facts (module doc, step 1), each with its explanation."""
-    return _derive(facts, rules, estimate_costs(facts.values(), rules.costs, rules.thresholds))
+    return _derive(facts, rules, _estimate(facts, rules))
+
+
+def _estimate(facts: Facts, rules: RuleSet) -> CostEstimate | None:
+    return estimate_costs(
+        facts.values(),
+        rules.costs,
+        rules.thresholds,
+        all_in_unknowable="fine_tuned_cost_all_in" in facts.not_known,
+    )
 
 
 def _derive(facts: Facts, rules: RuleSet, estimate: CostEstimate | None) -> dict[str, DerivedFact]:
@@ -320,6 +329,9 @@ def _derive(facts: Facts, rules: RuleSet, estimate: CostEstimate | None) -> dict
         )
     pick("baseline_misses_latency", latency_computed)
 
+    if estimate is not None and estimate.hinges_on_all_in:
+        # neither settled nor unsettled: whether the estimate is all-in decides (costs.py)
+        return out
     decided = estimate is not None and estimate.advantage_2x is not None
     out["tco_decided"] = DerivedFact(
         fact="tco_decided",
@@ -431,7 +443,7 @@ def _facts_to_ask(
 def assess(facts: Facts, rules: RuleSet | None = None) -> Assessment:
     """The verdict and its full trace for ``facts`` (module doc)."""
     rules = rules or default_rules()
-    estimate = estimate_costs(facts.values(), rules.costs, rules.thresholds)
+    estimate = _estimate(facts, rules)
     derived = _derive(facts, rules, estimate)
     values = evaluation_values(facts, derived)
     results = _evaluate_gates(rules, values)
@@ -534,8 +546,8 @@ ASK_INSTEAD: dict[str, tuple[str, ...]] = {
     "gap_measured": ("target_score_pct", "baseline_score_pct"),
     "gap_significant": ("target_score_pct", "baseline_score_pct"),
     "gap_points": ("target_score_pct", "baseline_score_pct"),
-    "tco_decided": ("current_cost_per_month",),
-    "tco_advantage_2x": ("current_cost_per_month",),
+    "tco_decided": ("current_cost_per_month", "fine_tuned_cost_all_in"),
+    "tco_advantage_2x": ("current_cost_per_month", "fine_tuned_cost_all_in"),
 }
 
 
@@ -577,6 +589,9 @@ _DERIVED_TRIALS: dict[str, tuple[dict[str, object], ...]] = {
     # the estimate's range is wide until the fine-tuned side is known: its cost settles it
     "fine_tuned_cost_per_month": _COST_SETTLES,
     "hosting_cost_per_month": _COST_SETTLES,
+    # unknown only while the estimate hinges on being all-in: the answer settles both
+    "tco_advantage_2x": _COST_SETTLES,
+    "tco_decided": _COST_SETTLES,
 }
 
 

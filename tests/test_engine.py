@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from advisor.decision_eval import DECISIONS_SECOND_AUTHOR, load_decisions, score_decisions
 from advisor.engine import Outcome, Verdict, assess, verdict_of
 from advisor.extraction import extract_conversation
-from advisor.facts import SPECS, FactLedger, Facts, Source
+from advisor.facts import SPECS, FactLedger, Facts, NotKnown, Source
 from advisor.rules import Topic, default_rules
 
 GOLDEN = load_decisions().conversations
@@ -203,6 +203,43 @@ def test_cost_figures_decide_economics_and_show_the_arithmetic() -> None:
     assert assess(facts(**loses)).gate(Topic.ECONOMICS).outcome is Outcome.UNKNOWN
     no_latency_need = assess(facts(**loses, latency_sensitive=False))
     assert no_latency_need.gate(Topic.ECONOMICS).outcome is Outcome.FAIL
+
+
+def test_an_estimate_whose_all_in_reading_decides_is_asked_about() -> None:
+    """$18k now against a $6k fine-tuned estimate: 3x if the $6k is all-in, under 2x once
+    the 3-5x for labeling, retraining and engineering is added. Ask, do not assume."""
+    values = {
+        **ALL_PASS,
+        "monthly_volume": 400_000,
+        "latency_sensitive": False,
+        "current_cost_per_month": 18_000,
+        "fine_tuned_cost_per_month": 6_000,
+    }
+    asked = assess(facts(**values))
+    assert asked.gate(Topic.ECONOMICS).outcome is Outcome.UNKNOWN
+    assert asked.costs is not None
+    assert asked.costs.hinges_on_all_in
+    assert asked.next_question is not None
+    assert asked.next_question.fact == "fine_tuned_cost_all_in"
+    assert "all-in" in asked.next_question.question
+    all_in = assess(facts(**values, fine_tuned_cost_all_in=True))
+    assert all_in.gate(Topic.ECONOMICS).outcome is Outcome.PASS
+    compute_only = assess(facts(**values, fine_tuned_cost_all_in=False))
+    assert compute_only.gate(Topic.ECONOMICS).outcome is Outcome.FAIL
+    # a user who does not know gets the compute-only reading, not the same question again
+    said = facts(**values)
+    unsure = assess(
+        Facts(
+            records=said.records,
+            not_known={"fine_tuned_cost_all_in": NotKnown(fact="fine_tuned_cost_all_in", turn=5)},
+        )
+    )
+    assert unsure.gate(Topic.ECONOMICS).outcome is Outcome.FAIL
+    # an estimate that wins even with the 3-5x, or loses even all-in, is not asked about
+    wins = assess(facts(**{**values, "fine_tuned_cost_per_month": 1_000}))
+    assert wins.gate(Topic.ECONOMICS).outcome is Outcome.PASS
+    loses = assess(facts(**{**values, "fine_tuned_cost_per_month": 12_000}))
+    assert loses.gate(Topic.ECONOMICS).outcome is Outcome.FAIL
 
 
 def test_gap_threshold_and_explicit_statements() -> None:
