@@ -76,7 +76,7 @@ _SUFFIXES = {
 }
 # A digit-based number: "2,000", "1.5", "20k", "3 million", "~45k", "1.2M".
 NUM = (
-    r"(?<![\w.,$])(?:~|about |around |roughly |approximately |approx\.? |nearly |almost |"
+    r"(?<![\w.,$])(?<![A-Za-z]-)(?:~|about |around |roughly |approximately |approx\.? |nearly |almost |"
     r"over |under |some |exactly |only |just )?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s?(?P<suffix>k|K|mm|MM|mn|M|m(?![a-z])|million|millions|thousand|bn|billion|B)\b)?"
@@ -838,12 +838,16 @@ _REVIEWED = (
     r"|\breviewed\b|\bdouble-checked\b|\baudited (?:by|every)\b|\bverified by\b|\bchecked by\b"
     r"|\b(?:checks|audits|reviews|verifies) (?:the \w+|every|each|all)\b|\bchecked (?:them|em|'em|it|all)\b"
     r"|\breviewer\b"
-    r"|\b(?:labell?ed|annotated|graded|scored|written) by (?:our |the |a |in-house |senior )?"
-    r"(?!gpt|llm|model|claude|ai\b)\w+"
+    r"|\b(?:labell?ed|annotated|graded|scored|written|confirmed|approved|signed[- ]off|validated|"
+    r"vetted|adjudicated|corrected|decided|judged|rated|triaged|checked|verified) by "
+    r"(?!(?:[\w-]+ ){0,3}?(?:gpt|llm|models?|claude|ai|scripts?|heuristics?|regex|rules?|"
+    r"classifiers?|bots?|pipelines?)\b)(?:[\w-]+ ){0,3}?[\w-]+"
 )
 _GENERATED = (
     r"\b(?:generated|auto-generated|synthetic(?:ally)?|scraped|gpt-?\d\w* (?:generated|wrote)|"
-    r"(?:llm|model|gpt-?\w*|claude)[- ]generated|distilled from)\b"
+    r"(?:llm|model|gpt-?\w*|claude)[- ]generated|distilled from|auto-?(?:labell?ed|tagged|annotated)|"
+    r"(?:labell?ed|annotated|tagged|graded|scored|classified) by (?:[\w-]+ ){0,3}?(?:gpt|llm|models?|"
+    r"claude|ai|scripts?|heuristics?|regex|rules?|classifiers?|bots?|pipelines?)\b)"
 )
 
 
@@ -906,7 +910,7 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
         yield Hit("labeled_examples", int(found[0]), found[1])
     talks_about_data = found or _search(
         r"\b(?:examples|labels|labell?ed|annotat\w+|training data|dataset|them|those|"
-        r"every one|each one)\b",
+        r"every one|each one|(?:every|each) (?:single )?(?:label|example|item|one|record|row))\b",
         text,
     )
     if not talks_about_data:
@@ -947,6 +951,19 @@ _STABLE = re.compile(
     + r"|\d+(?:\.\d+)?)?\s*(?:(?:and a half)\s+)?(?P<unit>years?|months?|weeks?)\b(?P<half> and a half)?)",
     re.IGNORECASE,
 )
+
+
+_COUNT_BEFORE = re.compile(NUM + r"\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
+
+
+def _counted(text: str, start: int) -> bool:
+    """The word at ``start`` is a counted noun ("40k updates", "900000 approved rewrites"):
+    at least a hundred of them is a volume of work items, not a rate of changes to the task."""
+    m = _COUNT_BEFORE.search(text[max(0, start - 60) : start])
+    if not m:
+        return False
+    value = parse_number(m.group("num"), m.group("suffix"))
+    return value is not None and value >= 100
 
 
 @rule
@@ -1044,8 +1061,11 @@ def stability(s: Sentence) -> Iterator[Hit]:
         return
     # the rate is said with the change word ("2.2M tickets a month, macros change twice a
     # year": the month is the volume's)
-    changes = list(re.finditer(_CHANGE_WORDS, text, re.IGNORECASE))
-    assert changes
+    changes = [
+        c for c in re.finditer(_CHANGE_WORDS, text, re.IGNORECASE) if not _counted(text, c.start())
+    ]
+    if not changes:
+        return  # "900k rewrites a month": the things made are counted, the volume's rate
     first, last = changes[0].start(), changes[-1].end()
     near = text[max(0, first - 40) : last + 60]
     m = _search(
@@ -1142,8 +1162,15 @@ def volume(s: Sentence) -> Iterator[Hit]:
         mid = m.group("mid") or ""
         if _NOT_VOLUME_WORDS.search(mid):
             continue
+        n = parse_number(digits, suffix)
+        if n is not None and n < 100 and re.search(_CHANGE_WORDS, mid, re.IGNORECASE):
+            continue  # "3 updates a month": changes to the task, not requests
         after_num = text[start + len(digits) : start + len(digits) + 6].lower()
-        if re.match(r"\s*(?:ms|s\b|sec|%|x\b)", after_num):
+        if re.match(r"\s*(?:ms|s\b|sec|%|x\b)", after_num) or re.match(
+            r"\s*(?:k\s*)?(?:grand|bucks|dollars?|usd|euros?|cents?)\b",
+            text[start + len(digits) : start + len(digits) + 14],
+            re.IGNORECASE,
+        ):
             continue
         n = parse_number(digits, suffix)
         if n is None or n < 1:

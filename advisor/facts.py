@@ -53,6 +53,9 @@ class FactSpec(BaseModel):
     #: Answers the reader reads for this fact, shown when a reply could not be read (each is
     #: checked by tests/test_reader.py to read as an answer to a question about the fact).
     forms: tuple[str, ...] = ()
+    #: The fact this one says something about (whether *that estimate* is all-in): taking
+    #: the other back takes this one back with it.
+    qualifies: str = ""
 
 
 #: The answers shown for a fact of each kind and unit, unless its spec names its own.
@@ -231,6 +234,7 @@ FACT_SPECS: tuple[FactSpec, ...] = (
         "bool",
         "Does that fine-tuned estimate already include hosting, retraining, labeling and "
         "engineering (a total cost of ownership)?",
+        qualifies="fine_tuned_cost_per_month",
     ),
     _spec(
         "hosting_cost_per_month",

@@ -463,3 +463,89 @@ def test_examples_are_recognised_by_what_they_are(text: str, count: float) -> No
 )
 def test_a_figure_near_a_review_word_is_not_an_example_count(text: str) -> None:
     assert "labeled_examples" not in _values(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("Nine weeks, actually scratch that, it's more like six.", "6 weeks."),
+        ("We hold 900 tagged, sorry, 700.", "We hold 700 tagged."),
+        ("Latency is about 400 ms, no wait, 450.", "Latency is about 450 ms."),
+        ("It hits 71%, I mean 74%.", "It hits 74%."),
+    ],
+)
+def test_a_number_taken_back_in_the_same_breath_reads_as_the_new_one(
+    text: str, fixed: str
+) -> None:
+    assert normalise(text, times=True) == fixed
+
+
+def test_a_correction_followed_by_more_words_is_left_alone() -> None:
+    text = "We hold 900 tagged items, actually 300 of them double-checked."
+    assert normalise(text, times=True) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Around six hundred thousand rewrites a month.",
+        "The bot produces 40k updates a week for the catalogue.",
+    ],
+)
+def test_counted_work_items_are_volume_not_task_changes(text: str) -> None:
+    values = _values(text)
+    assert "task_changes_per_year" not in values
+    assert values["monthly_volume"] > 100_000
+
+
+def test_a_model_name_is_not_a_count() -> None:
+    asked = ("labeled_examples", "examples_human_reviewed")
+    text = "Those were tagged by a Llama-3 script."
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert "labeled_examples" not in values
+    assert values["examples_human_reviewed"] is False
+
+
+def test_a_review_said_in_its_own_sentence_is_read() -> None:
+    asked = ("labeled_examples", "examples_human_reviewed")
+    text = "About 3,100 coded visits. Every label was adjudicated by a senior nurse."
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert values["labeled_examples"] == pytest.approx(3_100)
+    assert values["examples_human_reviewed"] is True
+
+
+def test_money_in_grand_is_not_a_volume() -> None:
+    assert "monthly_volume" not in _values("Mistakes cost us maybe 12 grand a month.")
+
+
+@pytest.mark.parametrize(
+    ("messages", "gone"),
+    [
+        # the value the sentence names is the one it takes back
+        (
+            ["We get 30k requests a day.", "That 30k/day came from a stress test; disregard it."],
+            ["monthly_volume"],
+        ),
+        # "it" is what the sentence before said
+        (
+            [
+                "Each call costs about 4 cents.",
+                "4 cents a call was the list price. Our real rate differs, so don't rely on it.",
+            ],
+            ["current_cost_per_call"],
+        ),
+        # withdrawing an estimate withdraws what was said about it
+        (
+            [
+                "A tuned model would be $900 a month all-in.",
+                "That $900 estimate for the tuned model, scrap it.",
+            ],
+            ["fine_tuned_cost_per_month", "fine_tuned_cost_all_in"],
+        ),
+    ],
+)
+def test_a_withdrawal_takes_back_what_it_points_at(messages: list[str], gone: list[str]) -> None:
+    facts = replay(messages, default_rules()).resolve()
+    for fact in gone:
+        assert facts.values().get(fact) is None, fact
+        assert fact in facts.not_known, fact

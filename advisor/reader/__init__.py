@@ -15,6 +15,7 @@ Which fact a clause is about comes from the cue vocabulary (``corpus/rules/cues.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -268,7 +269,9 @@ def _read_not_known(
 ) -> None:
     """Hedges and withdrawals: the facts they are about become "not known"."""
     already = {n.fact for n in reading.not_known}
+    previous = ""
     for sentence in split_sentences(text):
+        before, previous = previous, sentence.text[:300]
         if INSTRUCTION.search(sentence.text):
             continue
         norm = normalise(sentence.text)
@@ -288,7 +291,27 @@ def _read_not_known(
                     # "not sure about that one": the first fact asked that is still open
                     read_here = {r.fact for r in reading.records}
                     facts += [f for f in asked if f not in read_here][:1]
+            quote = sentence.text[:300]
+            said_before = known.records if known is not None else {}
+            if (
+                withdraws
+                and before
+                and not any(f in said_before or f in asked for f in facts)
+                and _POINTS_BACK.search(clause.text)
+            ):
+                # "3 cents a call was list price. ... so don't rely on it": what the
+                # sentence before said
+                quote = before
+                facts += [r.fact for r in reading.records if r.quote == before]
+            restated = _restated(reading, quote, known) if withdraws else set()
             for fact in dict.fromkeys(facts):
+                if fact in restated:
+                    # "the 40k/day number came from a load test, disregard it": the value
+                    # the sentence names is the one it takes back
+                    reading.records = [
+                        r for r in reading.records if not (r.fact == fact and r.quote == quote)
+                    ]
+                    stated_here.discard(fact)
                 if fact in already or (fact in stated_here and not ignorant):
                     continue
                 if ignorant and fact in stated_here:
@@ -306,16 +329,40 @@ def _read_not_known(
                 ):
                     # a withdrawal is about something said before
                     continue
-                reading.not_known.append(
-                    NotKnown(
-                        fact=fact,
-                        turn=turn,
-                        quote=sentence.text[:300],
-                        position=sentence.start + clause.start,
-                        reason="withdrawn" if withdraws else "not_known",
+                taken_back = [fact]
+                if withdraws and known is not None:
+                    taken_back += [
+                        s.name
+                        for s in SPECS.values()
+                        if s.qualifies == fact and s.name in known.records
+                    ]
+                for name in taken_back:
+                    if name in already:
+                        continue
+                    reading.not_known.append(
+                        NotKnown(
+                            fact=name,
+                            turn=turn,
+                            quote=sentence.text[:300],
+                            position=sentence.start + clause.start,
+                            reason="withdrawn" if withdraws else "not_known",
+                        )
                     )
-                )
-                already.add(fact)
+                    already.add(name)
+
+
+_POINTS_BACK = re.compile(r"\b(?:it|that|this|those|them|these)\b", re.IGNORECASE)
+
+
+def _restated(reading: Reading, quote: str, known: Facts | None) -> set[str]:
+    """Facts this sentence states with exactly the value already known."""
+    if known is None:
+        return set()
+    return {
+        r.fact
+        for r in reading.records
+        if r.quote == quote and r.fact in known.records and known.records[r.fact].value == r.value
+    }
 
 
 def _facts_with_value(text: str, known: Facts | None) -> list[str]:

@@ -43,7 +43,9 @@ IGNORANCE = re.compile(
 WITHDRAWAL = re.compile(
     r"\b(?:scratch|strike|retract\w*|take (?:that |it |this )?back|taking (?:that |it )?back|"
     r"forget (?:what i said|i said|that|about|the)|ignore (?:what i said|my|the (?:\w+ )?(?:number|"
-    r"figure|part|bit|comment))|disregard (?:what i said|my|the)|shouldn'?t have said|"
+    r"figure|part|bit|comment))|disregard (?:what i said|my|the|it|that|this)|shouldn'?t have said|"
+    r"scrap (?:it|that|this|the)|(?:don'?t|do not) (?:rely|count|go) on (?:it|that|this|the)|"
+    r"walk(?:ed|s|ing)? back|w(?:as|ere) (?:withdrawn|walked back|retracted|scrapped)|"
     r"i was wrong (?:about|when)|was (?:thinking of|confusing|mixing up)|not (?:actually )?right|"
     r"overstated|misspoke|mis-spoke|strike that|that was (?:a guess|wrong|made up)|"
     r"no longer (?:true|accurate|the case)|wasn'?t (?:true|accurate|right)|(?:is|was) wrong)\b",

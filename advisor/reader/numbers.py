@@ -185,7 +185,33 @@ def normalise(text: str, *, times: bool = False) -> str:
     out = _SCALE_AFTER.sub(lambda m: _fmt(float(m[1]) * _SCALE_WORDS[m[2].lower()]), out)
     # "2 times, maybe 3 times" / "3 weeks or 4 weeks" -> "2 to 3 times": one range
     out = _UNIT_RANGE.sub(r"\1 to \3 \2", out)
+    out = _CORRECTED.sub(_corrected, out)
     return _BELOW.sub(_below, out)
+
+
+_AMOUNT = r"\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?|\$?\d+(?:\.\d+)?"
+#: "12 weeks, actually scratch that, more like 9", "800 labeled, sorry, 600", "3 weeks, no
+#: wait, 5": a number taken back in the same breath reads as the one said after it. The
+#: second number must end the clause (or repeat the first one's noun), so "800 labeled,
+#: actually 600 of them reviewed" is left alone.
+_CORRECTED = re.compile(
+    r"(?<![\w.,$])(?P<n1>" + _AMOUNT + r")"
+    r"(?P<mid>(?:\s*(?:(?:k|K|M)\b|%))?(?:\s+[a-z][\w'-]*){0,4}?)"
+    r"\s*[,;:—–-]*\s*(?:(?:no|oh|er|um)[,\s]+)?"
+    r"\b(?:actually|sorry|wait|i mean|or rather|make (?:that|it)|scratch that|strike that|"
+    r"correction)\b(?:[\s,:;—–-]+(?:actually|scratch that|strike that|sorry|no|it's|it is|that's|"
+    r"more like|closer to|rather|make (?:that|it)|like|about|around|roughly|~))*[\s,:;—–-]*"
+    r"(?P<n2>" + _AMOUNT + r")(?P<tail>(?:\s*(?:(?:k|K|M)\b|%))?)"
+    r"(?=\s*(?:[.;,!?)]|$|ish\b|or so\b))",
+    re.IGNORECASE,
+)
+
+
+def _corrected(m: re.Match[str]) -> str:
+    mid = m["mid"]
+    if m["tail"] and re.match(r"\s*(?:(?:k|K|M)\b|%)", mid):
+        mid = re.sub(r"^\s*(?:(?:k|K|M)\b|%)", "", mid)  # "8k, sorry, 6k" -> "6k"
+    return m["n2"] + m["tail"] + mid
 
 
 #: "almost 1k", "just shy of a million", "not quite 2 weeks", "fewer than 1000": a number the
