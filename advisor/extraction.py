@@ -892,6 +892,13 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
             before = " ".join(clause.split()[-4:])
             if _EVAL_CONTEXT.search(mid) or _EVAL_CONTEXT.search(before):
                 continue
+            if re.search(
+                r"/\s*(?:mo|day|wk|week|month|yr|year)\b|\b(?:a|per|each|every) "
+                r"(?:day|week|month|year)\b",
+                mid,
+                re.IGNORECASE,
+            ):
+                continue  # "3M reviews/mo, narrow, labels ...": a volume, not examples
             after = text[m.end("num") : m.end("num") + 2]
             if (
                 "%" in after
@@ -966,6 +973,12 @@ def _counted(text: str, start: int) -> bool:
     return value is not None and value >= 100
 
 
+_TASK_NOUNS = (
+    r"\b(?:categor\w+|labels?|label set|schema|taxonomy|rubric|rules|criteria|classes|intents|"
+    r"queues|codes|types|tags|format|template|style guide|guidelines|policy|spec)\b"
+)
+
+
 @rule
 def stability(s: Sentence) -> Iterator[Hit]:
     text = s.text
@@ -990,6 +1003,32 @@ def stability(s: Sentence) -> Iterator[Hit]:
                         m.start(),
                         f"at most one change in {months:g} months",
                     )
+        return
+    about_prompt = _search(r"\bprompts?\b", text) and not _search(_TASK_NOUNS, text)
+    m = _search(
+        r"\b(?:chang|revis|updat|tweak|modif)\w* (?:only |just )?(?:(?P<w>once|twice|thrice)|(?P<n>"
+        + _WORD_NUMBER_RE
+        + r"|\d+) times?) (?:(?:in|during|over) )?(?:last|this|the last|the past) year\b",
+        text,
+    )
+    if m and not about_prompt:
+        word = (m.group("w") or "").lower()
+        count = {"once": 1.0, "twice": 2.0, "thrice": 3.0}.get(word) or _word_or_digit(
+            m.group("n") or ""
+        )
+        if count is not None:
+            yield Hit("task_changes_per_year", count, m.start(), m.group(0))
+            return
+    m = _search(
+        r"\b(?:chang|revis|updat|modif)\w* (?:zero|0|no) times\b"
+        r"|\b(?:zero|no|0) (?:changes|revisions|updates|edits)\b(?! (?:to|in|on) (?:the |our )?prompt)"
+        r"|\b(?:locked|frozen|fixed|unchanged|stable|static|the same|untouched) (?:ever |all along )?"
+        r"since\b|\b(?:haven't|hasn't|has not|have not|never) (?:been )?(?:changed|revised|updated|"
+        r"touched|modified) (?:it |them )?since\b",
+        text,
+    )
+    if m and not about_prompt and not _negated_before(text, m.start(), 2):
+        yield Hit("task_changes_per_year", 0, m.start(), "no changes since it was set")
         return
     m = _search(
         r"\bchang(?:ed|es) (?:only |just )?(?P<count>once|twice|\w+ times) (?:in|over|during) "
@@ -1067,14 +1106,19 @@ def stability(s: Sentence) -> Iterator[Hit]:
     if not changes:
         return  # "900k rewrites a month": the things made are counted, the volume's rate
     first, last = changes[0].start(), changes[-1].end()
-    near = text[max(0, first - 40) : last + 60]
-    m = _search(
+    rate_re = (
         r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x )?"
         r"(?:(?:every|each|once an?|once per|per|a)\s+(?:school |calendar |fiscal |financial )?|/)"
         r"(?P<unit>day|week|sprint|month|quarter|year|yr|mo)\b"
-        r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b",
-        near,
+        r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b"
     )
+    # the rate after the change word first: in "2.2M tickets a month, macros change twice a
+    # year" the month before it is the volume's
+    offset = first
+    m = _search(rate_re, text[first : last + 60])
+    if not m:
+        offset = max(0, first - 40)
+        m = _search(rate_re, text[offset : last + 60])
     if m:
         if m.group("adv"):
             unit = _ADVERB_UNIT[m.group("adv").lower()]
@@ -1086,7 +1130,6 @@ def stability(s: Sentence) -> Iterator[Hit]:
             n_text = m.group("n")
             said = _word_or_digit(n_text) if n_text and n_text.lower() not in ("a", "an") else None
             count = 1.0 if said is None else said
-        offset = max(0, first - 40)
         yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), offset + m.start())
         return
     m = _search(

@@ -474,9 +474,7 @@ def test_a_figure_near_a_review_word_is_not_an_example_count(text: str) -> None:
         ("It hits 71%, I mean 74%.", "It hits 74%."),
     ],
 )
-def test_a_number_taken_back_in_the_same_breath_reads_as_the_new_one(
-    text: str, fixed: str
-) -> None:
+def test_a_number_taken_back_in_the_same_breath_reads_as_the_new_one(text: str, fixed: str) -> None:
     assert normalise(text, times=True) == fixed
 
 
@@ -549,3 +547,7 @@ def test_a_withdrawal_takes_back_what_it_points_at(messages: list[str], gone: li
     for fact in gone:
         assert facts.values().get(fact) is None, fact
         assert fact in facts.not_known, fact
+
+
+def test_no_change_to_the_prompt_is_not_the_task_standing_still() -> None:
+    assert "task_changes_per_year" not in _values("We've made no changes to the prompt since May.")
