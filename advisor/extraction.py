@@ -1279,16 +1279,23 @@ def money(s: Sentence) -> Iterator[Hit]:
                 yield Hit("current_cost_per_call", amount, m.start())
             continue
         monthly = amount * _PER_MONTH[_unit(unit)]
-        tuned = r"fine-?tun\w*|tuned model|small(?:er)? model|self-host|would cost|distilled|mistral|llama|qwen"
+        tuned = (
+            r"fine-?tun\w*|tuned model|small(?:er)? model|self-host|would cost|distilled|mistral|"
+            r"llama|qwen|\bft\b"
+        )
         estimate = re.search(tuned, lead) and re.search(
             r"\ball[- ]in\b|\bestimate|\bincluding\b|\bincl\b|\btco\b|\btotal\b", lead
         )
-        if re.search(r"\bhosting|\bgpus?\b|\bserver", around) and not estimate:
+        if (
+            re.search(r"\bhosting|\bgpus?\b|\bserver|\bendpoint|\binstances?\b", around)
+            and not estimate
+            and not re.search(r"\b(?:incl\w*|with|plus) (?:the )?hosting", around)
+        ):
             yield Hit("hosting_cost_per_month", round(monthly, 2), m.start())
         elif estimate or re.search(tuned, around):
             yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
             all_in = _search(
-                r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\bincluding (?:\w+, )*(?:hosting|"
+                r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\bincl(?:uding|udes|\.)? (?:\w+, )*(?:hosting|"
                 r"retraining|label\w*|engineering)",
                 text[m.start() :],
             ) or _search(r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b", lead)
@@ -1300,16 +1307,23 @@ def money(s: Sentence) -> Iterator[Hit]:
             around,
         ):
             yield Hit("gap_cost_per_month", round(monthly, 2), m.start())
-        elif re.search(r"\b(?:cost(?:s|ing)?|spend(?:ing)?|spent|bill|paying|pay)\b", around):
+        elif re.search(
+            r"\b(?:cost(?:s|ing)?|spend(?:ing)?|spent|bill|paying|pay|current(?:ly)?)\b", around
+        ):
             yield Hit("current_cost_per_month", round(monthly, 2), m.start())
 
 
+_CLAUSE_BREAKS = (",", ";", " and ", " but ", " — ", " – ", " - ", "—")
+
+
 def _clause(text: str, start: int, end: int) -> str:
-    """The clause around ``text[start:end]``: up to the nearest comma, semicolon or "and"."""
-    left = max(text.rfind(",", 0, start), text.rfind(";", 0, start), text.rfind(" and ", 0, start))
-    right_candidates = [
-        i for i in (text.find(",", end), text.find(";", end), text.find(" and ", end)) if i != -1
-    ]
+    """The clause around ``text[start:end]``: up to the nearest comma, semicolon, dash, "and"
+    or "but" ("$1,800/mo for the tuned model but hosting isn't in it": no hosting figure)."""
+    left = max(
+        (i + len(b) - 1 for b in _CLAUSE_BREAKS if (i := text.rfind(b, 0, start)) != -1),
+        default=-1,
+    )
+    right_candidates = [i for b in _CLAUSE_BREAKS if (i := text.find(b, end)) != -1]
     right = min(right_candidates) if right_candidates else len(text)
     return text[left + 1 : right]
 

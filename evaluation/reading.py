@@ -39,8 +39,8 @@ from advisor.rules import RuleSet, default_rules
 DATA = Path(__file__).resolve().parent.parent / "evals" / "people-2026-12"
 SPLITS = ("dev", "test")
 #: More development data, each scored on its own (``--split dev2``: profiles; ``dev3``:
-#: statements and situations).
-EXTRA_SPLITS = ("dev2", "dev3")
+#: statements and situations; ``dev4``: all three, written blind on 2026-12-04).
+EXTRA_SPLITS = ("dev2", "dev3", "dev4")
 #: Numbers read within 2% of the label count as right (unit conversions: 4.345 weeks a month).
 NUMBER_TOLERANCE = 0.02
 MAX_ANSWERS = 12

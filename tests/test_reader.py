@@ -551,3 +551,27 @@ def test_a_withdrawal_takes_back_what_it_points_at(messages: list[str], gone: li
 
 def test_no_change_to_the_prompt_is_not_the_task_standing_still() -> None:
     assert "task_changes_per_year" not in _values("We've made no changes to the prompt since May.")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the hosting named after "but" is not what the amount is
+        (
+            "They quoted $2,400/mo for the tuned model but hosting is extra.",
+            {"fine_tuned_cost_per_month": 2400, "fine_tuned_cost_all_in": False},
+        ),
+        ("A serving endpoint for the small model runs $30/day.", {"hosting_cost_per_month": 900}),
+        (
+            "FT: ~$5k/mo incl hosting and retraining.",
+            {"fine_tuned_cost_per_month": 5000, "fine_tuned_cost_all_in": True},
+        ),
+        ("current: $14k/mo on the big model.", {"current_cost_per_month": 14000}),
+    ],
+)
+def test_a_monthly_amount_is_named_by_its_own_clause(
+    text: str, expected: dict[str, object]
+) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == pytest.approx(value), (fact, values)
