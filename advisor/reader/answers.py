@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from advisor.facts import SPECS, FactValue
-from advisor.reader.clauses import IGNORANCE, clauses
+from advisor.reader.clauses import clauses, is_ignorant
 from advisor.reader.cues import CueBook, negated_before
 from advisor.reader.numbers import Quantity, normalise, quantities
 
@@ -77,7 +77,7 @@ _ADVERB_PER_YEAR = {
 
 def is_ignorance(text: str) -> bool:
     """Does the reply say the speaker does not know (and give no value)?"""
-    return bool(IGNORANCE.search(text))
+    return is_ignorant(text)
 
 
 def read_bool(text: str, fact: str, cues: CueBook, *, asked: bool) -> bool | None:

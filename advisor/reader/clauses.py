@@ -39,6 +39,20 @@ IGNORANCE = re.compile(
     r"possibly|kinda\?|sort of\?|who knows)\b",
     re.IGNORECASE,
 )
+#: What the *model* does not know ("the bot just doesn't know our policies") is a knowledge
+#: need, not the speaker's ignorance.
+MODEL_NOT_KNOWING = re.compile(
+    r"\b(?:model|it|bot|llm|assistant|agent|classifier|chatbot|gpt[\w.-]*|claude)\s+(?:\w+\s+)?"
+    r"(?:doesn'?t|does not|didn'?t|did not|won'?t|can'?t|cannot) (?:know|remember)\b",
+    re.IGNORECASE,
+)
+
+
+def is_ignorant(text: str) -> bool:
+    """The speaker says they do not know something (not that the model does not)."""
+    return bool(IGNORANCE.search(MODEL_NOT_KNOWING.sub(" ", text)))
+
+
 #: The speaker takes back something said before.
 WITHDRAWAL = re.compile(
     r"\b(?:scratch|strike|retract\w*|take (?:that |it |this )?back|taking (?:that |it )?back|"
@@ -66,7 +80,7 @@ class Clause:
 
     @property
     def ignorant(self) -> bool:
-        return bool(IGNORANCE.search(self.text))
+        return is_ignorant(self.text)
 
     @property
     def withdraws(self) -> bool:
