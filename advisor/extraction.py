@@ -1283,11 +1283,17 @@ def money(s: Sentence) -> Iterator[Hit]:
             r"fine-?tun\w*|tuned model|small(?:er)? model|self-host|would cost|distilled|mistral|"
             r"llama|qwen|\bft\b"
         )
-        estimate = re.search(tuned, lead) and re.search(
-            r"\ball[- ]in\b|\bestimate|\bincluding\b|\bincl\b|\btco\b|\btotal\b", lead
+        # "a tuned model on a hosted endpoint comes to $8k a month all-in": an estimate
+        estimate = re.search(tuned, lead) and (
+            re.search(r"\ball[- ]in\b|\bestimate|\bincluding\b|\bincl\b|\btco\b|\btotal\b", lead)
+            or re.search(r"\ball[- ]in\b|\btco\b|\btotal cost of ownership\b", around)
         )
         if (
-            re.search(r"\bhosting|\bgpus?\b|\bserver|\bendpoint|\binstances?\b", around)
+            re.search(
+                r"\bhosting|\bgpus?\b|\bserver|\b(?:dedicated|serving|inference|gpu|private|own) "
+                r"endpoint|\binstances?\b",
+                around,
+            )
             and not estimate
             and not re.search(r"\b(?:incl\w*|with|plus) (?:the )?hosting", around)
         ):
@@ -1365,10 +1371,11 @@ def latency(s: Sentence) -> Iterator[Hit]:
     if target and re.search(
         r"latency|respon|answer|need|require|suggest|real-time|realtime|must", s.lower
     ):
+        # a target alone says what is needed, not that someone waits: latency_sensitive is
+        # left to what the user says about it (no gate needs it to be true)
         yield Hit(
             "latency_target_ms", _ms(target.group("t"), target.group("t_unit")), target.start()
         )
-        yield Hit("latency_sensitive", True, target.start())
     base = re.search(
         r"\b(?:averages?|takes?|gives us|is at|runs at|comes in at|(?:responds|answers|returns|comes back) in|"
         r"p50 (?:is|of)|p95 (?:is|of)|currently|"
@@ -1386,15 +1393,14 @@ def latency(s: Sentence) -> Iterator[Hit]:
     if miss and re.search(r"latency|ms\b|slow|fast|api|real-time", s.lower):
         yield Hit("baseline_misses_latency", True, miss.start())
     waits = _search(
-        r"\busers? (?:wait|waits|are waiting|feel)\b|\btyping path\b|\binteractive\b|\bsomeone is waiting\b",
+        r"\b(?:users?|agents?|customers?|reps?|shoppers?|callers?|clinicians?|people|someone|"
+        r"somebody)\s+(?:\w+\s+)?(?:wait|waits|are waiting|is waiting|sit there waiting|feel)\b"
+        r"|\btyping path\b|\binteractive\b",
         text,
     )
-    if waits and not target and not _negated_before(text, waits.start(), 3):
+    if waits and not _negated_before(text, waits.start(), 3):
         yield Hit("latency_sensitive", True, waits.start())
-    if (
-        re.search(r"\bhard (?:latency )?(?:requirement|constraint)\b|\breal-time\b", s.lower)
-        and not target
-    ):
+    if re.search(r"\bhard (?:latency )?(?:requirement|constraint)\b|\breal-time\b", s.lower):
         hm = _search(r"\bhard (?:latency )?(?:requirement|constraint)\b|\breal-time\b", text)
         if hm and re.search(r"latency|ms\b|real-time", s.lower):
             yield Hit("latency_sensitive", True, hm.start())
@@ -1475,13 +1481,17 @@ _HYPOTHETICAL = re.compile(
     r"out of curiosity:?)[,\s]+)?(?:is|are|do|does|did|how|what|which|should|shall|can|could|"
     r"would|will|when|why|where|who|roughly how)\b[^.]*\?\s*$"
     r"|\b(?:we|i)(?:'re| are| am)? (?:plan(?:ning)?|going) to\b|\b(?:we'll|we will)\b"
-    r"|\bnext (?:year|quarter|month)\b",
+    r"|\bnext (?:year|quarter|month)\b"
+    # reported words are someone's claim, not a fact of the case ("people keep saying 'the
+    # model doesn't know our domain'")
+    r"|\b(?:say(?:s|ing)?|said|claim(?:s|ing|ed)?)\s*[:,]?\s*['\"“‘]",
     re.IGNORECASE,
 )
 
 
 def is_hypothetical(sentence: str) -> bool:
-    """A plan, a hypothesis or a question states no fact ("if we hit 1M a month ...")."""
+    """A plan, a hypothesis, a question or reported words state no fact ("if we hit 1M a
+    month ...")."""
     return bool(_HYPOTHETICAL.search(sentence))
 
 

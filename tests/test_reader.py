@@ -575,3 +575,23 @@ def test_a_monthly_amount_is_named_by_its_own_clause(
     values = _values(text)
     for fact, value in expected.items():
         assert values.get(fact) == pytest.approx(value), (fact, values)
+
+
+def test_reported_words_are_not_the_users_facts() -> None:
+    text = "Our VP says 'the model doesn't know our pricing'. Is that a reason to fine-tune?"
+    assert _values(text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "sensitive"),
+    [
+        ("Answers must come back in under 200 ms.", None),  # a target alone
+        ("Callers sit there waiting, so it needs to be under 400 ms.", True),
+    ],
+)
+def test_a_latency_target_alone_does_not_say_someone_waits(
+    text: str, sensitive: bool | None
+) -> None:
+    values = _values(text)
+    assert "latency_target_ms" in values
+    assert values.get("latency_sensitive") is sensitive
