@@ -80,6 +80,7 @@ NUM = (
     r"over |under |some |exactly |only |just )?"
     r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s?(?P<suffix>k|K|mm|MM|mn|M|m(?![a-z])|million|millions|thousand|bn|billion|B)\b)?"
+    r"\+?"  # "10k+": at least that many, read as the number
 )
 _NUM_RE = re.compile(NUM)
 
@@ -802,10 +803,15 @@ _LABEL_CUE = (
 _COUNT_THEN_CUE = re.compile(
     NUM + r"\s+(?P<mid>(?:[\w&'/-]+,?\s+){0,4}?)" + _LABEL_CUE, re.IGNORECASE
 )
+#: "Labeled clauses: 9,800", "gold set = 4k"
+_LABEL_COLON = re.compile(
+    r"\b(?:labell?ed|annotated|gold|training|reviewed)(?: [\w-]+){0,2}\s*[:=]\s*"
+    r"(?:something like |roughly |maybe |approximately |~)?" + NUM,
+    re.IGNORECASE,
+)
 _CUE_THEN_COUNT = re.compile(
-    r"\b(?:labell?ed|annotated|reviewed|graded)(?: and (?:\w+ ){0,1}(?:reviewed|checked|audited))?\s+"
-    + NUM
-    + r"\s+\w+",
+    r"\b(?:labell?ed|annotated|reviewed|graded|tagged|coded)(?: and (?:\w+[ -])?(?:reviewed|checked|audited|"
+    r"verified|validated))?\s+" + NUM + r"\s+\w+",
     re.IGNORECASE,
 )
 _COUNT_DONE_BY = re.compile(
@@ -876,6 +882,7 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
         return
     for regex in (
         _COUNT_THEN_CUE,
+        _LABEL_COLON,
         _COUNT_DONE_BY,
         _LABELS_ARE_COUNT,
         _CUE_THEN_COUNT,
@@ -945,7 +952,7 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- stability
 
 _CHANGE_WORDS = (
-    r"\b(?:chang\w*|revis\w*|updat\w*|rewrit\w*|rewritten|add(?:s|ing|ed)?|new (?:categories|labels|"
+    r"\b(?:chang\w*|revis\w*|rev'?d|updat\w*|rewrit\w*|rewritten|add(?:s|ing|ed)?|new (?:categories|labels|"
     r"classes|intents|tags|types|rules|fields|queues)|evolv\w*|shift\w*|tweak\w*|modif\w*|appear\w*|"
     r"reshuffl\w*|reorgani[sz]\w*|restructur\w*|overhaul\w*|redefin\w*|refresh\w*|redone|redo\w*|"
     r"revamp\w*|re-?cut|re-?drawn)\b"
@@ -1107,7 +1114,7 @@ def stability(s: Sentence) -> Iterator[Hit]:
         return  # "900k rewrites a month": the things made are counted, the volume's rate
     first, last = changes[0].start(), changes[-1].end()
     rate_re = (
-        r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x )?"
+        r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x ?)?"
         r"(?:(?:every|each|once an?|once per|per|a)\s+(?:school |calendar |fiscal |financial )?|/)"
         r"(?P<unit>day|week|sprint|month|quarter|year|yr|mo)\b"
         r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b"

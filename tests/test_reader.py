@@ -595,3 +595,70 @@ def test_a_latency_target_alone_does_not_say_someone_waits(
     values = _values(text)
     assert "latency_target_ms" in values
     assert values.get("latency_sensitive") is sensitive
+
+
+@pytest.mark.parametrize(
+    ("messages", "fact", "value"),
+    [
+        (
+            ["We have 700 labeled tickets.", "make that 1,700, I left out a digit"],
+            "labeled_examples",
+            1700,
+        ),
+        (
+            [
+                "Annotated data: roughly 9k chats, all checked by leads. "
+                "Sorry, after dedup it's 7,200."
+            ],
+            "labeled_examples",
+            7200,
+        ),
+    ],
+)
+def test_a_correction_that_gives_a_bare_figure_corrects_the_figure_said_last(
+    messages: list[str], fact: str, value: float
+) -> None:
+    facts = replay(messages, default_rules()).resolve()
+    assert facts.values()[fact] == pytest.approx(value)
+
+
+def test_a_correction_keeps_what_else_was_said_about_the_figure() -> None:
+    text = "Annotated data: roughly 9k chats, all checked by leads. Sorry, after dedup it's 7,200."
+    facts = replay([text], default_rules()).resolve()
+    assert facts.values()["examples_human_reviewed"] is True
+
+
+@pytest.mark.parametrize(
+    ("text", "fact", "value"),
+    [
+        (
+            "Our harness has the best prompt at 70, and anything under 86 means rework.",
+            "target_score_pct",
+            86,
+        ),
+        ("The eval's baseline is 75. We need 88 for launch.", "target_score_pct", 88),
+        (
+            "Fine-tuning would come to about six thousand a month, all-in.",
+            "fine_tuned_cost_per_month",
+            6000,
+        ),
+        ("Annotators tagged and double-checked some 4,000 receipts.", "labeled_examples", 4000),
+        ("We hold 20k+ labeled rows.", "labeled_examples", 20000),
+    ],
+)
+def test_more_ways_people_state_a_figure(text: str, fact: str, value: float) -> None:
+    assert _values(text)[fact] == pytest.approx(value)
+
+
+def test_an_estimate_without_a_currency_is_not_a_volume() -> None:
+    values = _values("Fine-tuning would come to about six thousand a month, all-in.")
+    assert "monthly_volume" not in values
+
+
+def test_a_correction_about_something_else_leaves_the_last_figure_alone() -> None:
+    messages = [
+        "We have 4,000 reviewed labels and an automated harness.",
+        "Actually I was wrong about the harness: it's Sam reading 30 replies by hand.",
+    ]
+    facts = replay(messages, default_rules()).resolve()
+    assert facts.values()["labeled_examples"] == 4000

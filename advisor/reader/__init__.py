@@ -27,7 +27,7 @@ from advisor.extraction import (
     split_sentences,
 )
 from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
-from advisor.reader.amounts import current_costs, per_call_costs, volumes
+from advisor.reader.amounts import current_costs, fine_tuned_costs, per_call_costs, volumes
 from advisor.reader.answers import is_ignorance, read_bool, read_number, read_value, too_long
 from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
 from advisor.reader.cues import CueBook, default_cues
@@ -78,6 +78,7 @@ def read(
         for part, order, start in parts:
             if not too_long(part):
                 _read_answer(reading, part, turn, order, cues, start)
+    _read_corrections(reading, text, turn, known)
     _read_not_known(reading, text, turn, asked if answering else [], known, cues)
     stated = {r.fact for r in reading.records} | {n.fact for n in reading.not_known}
     reading.unread = bool(asked) and not stated & set(asked)
@@ -117,6 +118,15 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
                 r
                 for r in reading.records
                 if not (r.fact == "monthly_volume" and r.quote == quote and r.value in money)
+            ]
+            have = {r.fact for r in reading.records}
+        for q in fine_tuned_costs(norm):
+            found.append(("fine_tuned_cost_per_month", q.per_month() or q.value, q.start, False))
+            # "comes to seven thousand a month" is the estimate, not a volume
+            reading.records = [
+                r
+                for r in reading.records
+                if not (r.fact == "monthly_volume" and r.quote == quote and r.value == q.value)
             ]
             have = {r.fact for r in reading.records}
         for lat in latencies(norm):
@@ -192,6 +202,57 @@ def _answer_parts(
             (sentence.text, [primary, *(f for f in asked if f != primary)], sentence.start)
         )
     return parts
+
+
+#: A sentence that opens by taking back what was just said ("Actually scratch that, after
+#: dedup it's 6,500", "make that 1,800").
+_CORRECTION_LEAD = re.compile(
+    r"^\W*(?:(?:oh|no|um|er|ok|okay)[,\s]+)*(?:actually|sorry|correction|make (?:that|it)|"
+    r"scratch that|strike that|wait|i mean|typo)\b",
+    re.IGNORECASE,
+)
+
+
+def _read_corrections(reading: Reading, text: str, turn: int, known: Facts | None) -> None:
+    """A correction sentence that gives a bare figure corrects the figure said last: in this
+    message before it, else the latest one already known. It is read in that fact's unit."""
+    for sentence in split_sentences(text):
+        if not _CORRECTION_LEAD.match(sentence.text):
+            continue
+        quote = sentence.text[:300]
+        if any(r.quote == quote and SPECS[r.fact].kind == "number" for r in reading.records):
+            continue  # the sentence names its own figure ("actually volume is 30k")
+        earlier = [
+            r
+            for r in reading.records
+            if SPECS[r.fact].kind == "number" and r.position < sentence.start
+        ]
+        if not earlier and known is not None:
+            earlier = [r for r in known.records.values() if SPECS[r.fact].kind == "number"]
+        if not earlier:
+            continue
+        last = max(earlier, key=lambda r: (r.turn, r.position))
+        figures = quantities(normalise(sentence.text))
+        if len(figures) != 1:
+            continue
+        noun = figures[0].unit.lower()
+        if figures[0].kind == "count" and noun not in ("", "of") and noun not in last.quote.lower():
+            continue  # "it's Priya spot-checking 20 outputs": a figure of its own
+        value = read_number(sentence.text, last.fact)
+        if value is None or value == last.value:
+            continue
+        record = make_record(
+            last.fact,
+            value,
+            source=Source.RULES,
+            turn=turn,
+            quote=quote,
+            position=sentence.start,
+            note="a correction of the figure said before",
+        )
+        if record is not None:
+            reading.records = [r for r in reading.records if r is not last]
+            reading.records.append(record)
 
 
 def _read_answer(
@@ -296,6 +357,7 @@ def _read_not_known(
             if (
                 withdraws
                 and before
+                and not stated_here
                 and not any(f in said_before or f in asked for f in facts)
                 and _POINTS_BACK.search(clause.text)
             ):

@@ -54,6 +54,37 @@ def current_costs(text: str) -> list[Quantity]:
     return [q for q in quantities(text) if q.kind == "money" and q.per_month() is not None]
 
 
+_PRICED = re.compile(
+    r"\b(?:cost\w*|estimate\w*|quot(?:e|ed|es)|priced?|comes? (?:out )?(?:to|at)|works? out "
+    r"(?:to|at)|would (?:be|run)|budget\w*|dollars?|bucks)\b|\$",
+    re.IGNORECASE,
+)
+_HOSTING_ONLY = re.compile(r"\b(?:hosting|gpus?|servers?|endpoint|instances?)\b", re.IGNORECASE)
+_INCLUDED = re.compile(r"\b(?:all[- ]in|incl\w*|with)\b", re.IGNORECASE)
+
+
+def fine_tuned_costs(text: str) -> list[Quantity]:
+    """What a fine-tuned model would cost over a period, in a sentence that names one and
+    prices it: money ("$7k a month") or an amount with no noun of its own in a priced
+    sentence ("an all-in estimate for a tuned model comes to seven thousand a month")."""
+    tuned = _TUNED.search(text)
+    if tuned is None or not _PRICED.search(text):
+        return []
+    if _HOSTING_ONLY.search(text) and not _INCLUDED.search(text):
+        return []  # the endpoint's price: hosting, for the sentence rules
+    return [
+        q
+        for q in quantities(text)
+        if q.start > tuned.start()
+        and q.per_month() is not None
+        and (q.kind == "money" or (q.kind == "count" and q.unit in _NO_NOUN))
+    ][:1]
+
+
+#: What follows an amount that has no noun of its own ("7000 a month", "7000 per month").
+_NO_NOUN = frozenset({"", "a", "an", "per", "each", "every"})
+
+
 def per_call_costs(text: str) -> list[Quantity]:
     """What one call costs today: money per call, request or query ("about 2 cents a
     call"), when the sentence is not about a fine-tuned model's price."""

@@ -246,6 +246,12 @@ def _below(m: re.Match[str]) -> str:
     money = bool(m["cur"]) or bool(_MONEY.match(unit))
     if m["under"] and (money or _PERCENT.match(unit)):
         return m.group(0)  # "under $2k a month", "under 5%": a bound, for the readers
+    if m["under"] and re.search(
+        r"\b(?:anything|everything|whatever|something)\s+$",
+        m.string[max(0, m.start() - 12) : m.start()],
+        re.I,
+    ):
+        return m.group(0)  # "anything under 88 is rework": the bar itself, for the readers
     value = float(m["num"].replace(",", ""))
     if m["mult"]:
         value *= _MULTIPLIERS[m["mult"].lower()]

@@ -32,7 +32,7 @@ _AFTER_SCORE = frozenset(
         *("recall", "em", "exact", "agreement", "auc", "bleu", "rouge", "score", "kappa"),
         *("overall", "right", "correct", "points", "pts", "ish", "or", "not", "instead"),
         *("rather", "last", "this", "yesterday", "already", "tops", "max", "at"),
-        *("minimum", "min", "floor", "field-level", "token-level"),
+        *("minimum", "min", "floor", "field-level", "token-level", "for"),
     }
 )
 #: "81 field accuracy", "0.74 token-level F1": a qualifier word, then the metric
@@ -78,10 +78,24 @@ class Score:
     start: int
 
 
+#: "anything under 88 creates rework": the bar, said as what falls short of it
+_FLOOR = re.compile(
+    r"\b(?:anything|everything|whatever|something)\s+(?:(?:under|below|less than)\s*)?$", re.I
+)
+
+
 def _as_score(q: Quantity, text: str) -> float | None:
-    if q.kind not in ("count", "percent", "score") or q.period or q.bound == "at_most":
+    if q.kind not in ("count", "percent", "score") or q.period:
         return None
-    if q.kind == "count" and q.unit not in _AFTER_SCORE and not _METRIC_NEXT.match(text[q.end :]):
+    floor = _FLOOR.search(text[max(0, q.start - 30) : q.start])
+    if q.bound == "at_most" and not floor:
+        return None
+    if (
+        q.kind == "count"
+        and not floor
+        and q.unit not in _AFTER_SCORE
+        and not _METRIC_NEXT.match(text[q.end :])
+    ):
         return None
     value = q.value
     if q.kind != "percent" and 0 < value < 1:
@@ -94,7 +108,12 @@ def _role(text: str, q: Quantity, since: int) -> str | None:
     # the words since the previous score only: "baseline 68 vs 82" - 82 is not a baseline
     before = text[max(since, q.start - 30) : q.start]
     after = text[q.end : q.end + 20]
-    if q.bound == "at_least" or _TARGET_BEFORE.search(before) or _TARGET_AFTER.match(after):
+    if (
+        q.bound == "at_least"
+        or _TARGET_BEFORE.search(before)
+        or _TARGET_AFTER.match(after)
+        or _FLOOR.search(before)
+    ):
         return "target_score_pct"
     if _BASELINE_BEFORE.search(before) or _BASELINE_AFTER.match(after):
         return "baseline_score_pct"
