@@ -287,7 +287,8 @@ _KNOWLEDGE = (
 _NOT_KNOWLEDGE = (
     r"\bnot (?:a )?(?:q&a|qa|question[- ]answering|about (?:facts|knowledge)|facts|knowledge)\b"
     r"|\babout (?:behaviou?r|style|tone|format)\b[^.]{0,20}\bnot (?:about )?(?:facts|knowledge)"
-    r"|\b(?:it's|it is|this is|problem is) (?:about )?(?:behaviou?r|tone|style|formatting)\b"
+    r"|\b(?:it's|it is|this is|problem is) (?:about |all |really |mostly |just |purely )?(?:behaviou?r|tone|style|"
+    r"format(?:ting)?)\b"
     r"|\b(?:fine-?tune|tune|train) (?:it )?for is (?:\w+ )?(?:behaviou?r|tone|style|format)"
     r"|\b(?:need|want|goal) is (?:about )?(?:behaviou?r|tone|style|format)"
     r"|\bbehaviou?r only\b"
@@ -385,6 +386,10 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
             yield Hit("tacit_expertise", True, m.start())
             yield Hit("need_type", "behavior", m.start())
     needs_context = _search(_NEEDS_CONTEXT, text)
+    if needs_context and _negated_before(text, needs_context.start(), 3):
+        # "it doesn't need outside knowledge"
+        yield Hit("needs_external_knowledge", False, needs_context.start())
+        needs_context = None
     m = _search(_INPUT_ONLY, text)
     if m and not needs_context:
         yield Hit("needs_external_knowledge", False, m.start())

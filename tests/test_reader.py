@@ -662,3 +662,42 @@ def test_a_correction_about_something_else_leaves_the_last_figure_alone() -> Non
     ]
     facts = replay(messages, default_rules()).resolve()
     assert facts.values()["labeled_examples"] == 4000
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "current spend 31k/mo; FT estimate 8k/mo all-in.",
+            {"current_cost_per_month": 31000, "fine_tuned_cost_per_month": 8000},
+        ),
+        (
+            "The bill is $20k/mo today and a tuned model would be ~5k all in.",
+            {"current_cost_per_month": 20000, "fine_tuned_cost_per_month": 5000},
+        ),
+        (
+            "A quote for a fine-tuned model, hosting (~$2k of it) and retraining included, "
+            "is $7,500 a month.",
+            {"fine_tuned_cost_per_month": 7500},
+        ),
+    ],
+)
+def test_each_amount_goes_to_the_model_it_prices(text: str, expected: dict[str, float]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == pytest.approx(value), (fact, values)
+    assert "monthly_volume" not in values
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We have 2,100 invoices corrected by clerks.", True),
+        ("There are 1,600 replies that agents approved as final.", True),
+        ("It doesn't need outside knowledge; the form has it all.", False),
+    ],
+)
+def test_review_and_outside_knowledge_said_plainly(text: str, expected: bool) -> None:
+    values = _values(text)
+    fact = "needs_external_knowledge" if "knowledge" in text else "examples_human_reviewed"
+    assert values[fact] is expected

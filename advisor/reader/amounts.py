@@ -10,7 +10,9 @@ say it is spent, and nothing says it is a fine-tuned model's, hosting's or the g
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from advisor.reader.clauses import clauses
 from advisor.reader.numbers import Quantity, quantities
 
 _WORK = re.compile(
@@ -34,7 +36,9 @@ _NOT_CURRENT = re.compile(
     re.IGNORECASE,
 )
 
-_TUNED = re.compile(r"fine-?tun\w*|tuned model|small(?:er)? model|self-host\w*|distill\w*", re.I)
+_TUNED = re.compile(
+    r"fine-?tun\w*|tuned model|small(?:er)? model|self-host\w*|distill\w*|\bft\b", re.I
+)
 _PER_CALL = re.compile(r"\b(?:each|per|every|a|one|an?) (?:api )?(?:call|request|query)\b", re.I)
 
 
@@ -47,11 +51,32 @@ def volumes(text: str) -> list[Quantity]:
     ]
 
 
+def _home(text: str, q: Quantity) -> tuple[int, str]:
+    """Where the clause of ``text`` that ``q`` sits in starts, and its text (a "; " or
+    "but" ends it)."""
+    for clause in clauses(text):
+        if clause.start <= q.start < clause.start + len(clause.text):
+            return clause.start, clause.text
+    return 0, text
+
+
 def current_costs(text: str) -> list[Quantity]:
-    """Money spent over a period on the current model, in one normalised sentence."""
-    if not _SPENT.search(text) or _NOT_CURRENT.search(text):
-        return []
-    return [q for q in quantities(text) if q.kind == "money" and q.per_month() is not None]
+    """Money spent over a period on the current model, in one normalised sentence: said as
+    money, or as a bare amount right after a spending word ("current spend 24k/mo"), in a
+    clause that says nothing of a fine-tuned model, hosting or the gap's cost."""
+    out = []
+    for q in quantities(text):
+        if q.per_month() is None or q.kind not in ("money", "count"):
+            continue
+        _, home = _home(text, q)
+        if _NOT_CURRENT.search(home) or not _SPENT.search(text[: q.end]):
+            continue
+        if q.kind == "count" and not (
+            q.unit in _NO_NOUN and _SPENT.search(text[max(0, q.start - 24) : q.start])
+        ):
+            continue
+        out.append(q)
+    return out
 
 
 _PRICED = re.compile(
@@ -66,23 +91,38 @@ _INCLUDED = re.compile(r"\b(?:all[- ]in|incl\w*|with)\b", re.IGNORECASE)
 def fine_tuned_costs(text: str) -> list[Quantity]:
     """What a fine-tuned model would cost over a period, in a sentence that names one and
     prices it: money ("$7k a month") or an amount with no noun of its own in a priced
-    sentence ("an all-in estimate for a tuned model comes to seven thousand a month")."""
-    tuned = _TUNED.search(text)
-    if tuned is None or not _PRICED.search(text):
-        return []
-    if _HOSTING_ONLY.search(text) and not _INCLUDED.search(text):
-        return []  # the endpoint's price: hosting, for the sentence rules
-    return [
-        q
-        for q in quantities(text)
-        if q.start > tuned.start()
-        and q.per_month() is not None
-        and (q.kind == "money" or (q.kind == "count" and q.unit in _NO_NOUN))
-    ][:1]
+    clause ("an all-in estimate for a tuned model comes to seven thousand a month"). An
+    amount said without a period takes the period of the one before it ("$16k/mo now and a
+    tuned model would be ~6k all in")."""
+    found = quantities(text)
+    out = []
+    for i, q in enumerate(found):
+        if q.kind not in ("money", "count") or (q.kind == "count" and q.unit not in _NO_NOUN):
+            continue
+        _, home = _home(text, q)
+        # the tuned model is named before the amount, or just after it ("$3k a month for
+        # the tuned model"); "$16k/mo now and a tuned model ..." is not its price
+        if not (_TUNED.search(text[: q.start]) or _FOR_TUNED.match(text, q.end)):
+            continue
+        if not (_PRICED.search(home) or q.kind == "money"):
+            continue
+        if _HOSTING_ONLY.search(home) and not _INCLUDED.search(home):
+            continue  # the endpoint's price: hosting, for the sentence rules
+        if q.per_month() is None:
+            earlier = [p for p in found[:i] if p.period and p.per_month() is not None]
+            if not earlier or earlier[-1].kind != "money":
+                continue
+            q = replace(q, kind="money", period=earlier[-1].period)
+        out.append(q)
+    return out[:1]
 
 
+_FOR_TUNED = re.compile(
+    r"[^,;.]{0,30}?\b(?:for|on|with) (?:the |a |an |our )?(?:[\w-]+ )?(?:" + _TUNED.pattern + ")",
+    re.IGNORECASE,
+)
 #: What follows an amount that has no noun of its own ("7000 a month", "7000 per month").
-_NO_NOUN = frozenset({"", "a", "an", "per", "each", "every"})
+_NO_NOUN = frozenset({"", "a", "an", "per", "each", "every", "all", "in", "total", "tops", "max"})
 
 
 def per_call_costs(text: str) -> list[Quantity]:

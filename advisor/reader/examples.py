@@ -102,4 +102,12 @@ def _reviewed(words: str) -> bool | None:
         r"\b(?:by hand|manually|hand|human|by (?:our|the|a|an|two|\w+ of)\b|[\w&]+-)", words, re.I
     ):
         return True
+    # "corrected by dispatchers", "postings that recruiters approved": people did it (a
+    # machine was ruled out above)
+    if re.search(r"\bby [a-z][\w-]*", words, re.I) or re.search(
+        r"\b(?:that|which) (?:our |the |their )?[a-z][\w-]+ (?:have |had )?(?:hand-?)?" + _JUDGED,
+        words,
+        re.I,
+    ):
+        return True
     return None

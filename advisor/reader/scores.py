@@ -51,6 +51,7 @@ _TARGET_BEFORE = re.compile(
 #: "84 needed", "95 or better"; but not "82, target 95" (that target word is the next one's)
 _TARGET_AFTER = re.compile(
     r"^\W*(?:needed|required|(?:target|goal)(?!\W*(?:is |of |at |=|:)?\W*\d)|to ship|to launch|"
+    r"is (?:the|our|their) (?:bar|target|goal|floor|minimum|threshold|cut-?off)|"
     r"or (?:better|higher|above|more))\b",
     re.I,
 )
