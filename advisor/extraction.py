@@ -328,7 +328,7 @@ _INPUT_ONLY = (
     r"|\bneeds? (?:only|nothing but|nothing more than) the\b"
     r"|\bworks? off (?:the |its )?\w+(?: \w+)? (?:only|alone)\b"
     r"|\b(?:is|are) all (?:it|the model|they|we) needs?\b|\ball it needs is\b"
-    r"|\beverything it needs is (?:on|in)\b"
+    r"|\beverything (?:it needs|needed|required|the model needs) is (?:on|in)\b"
     r"|\b(?:is|are) the only input\b|\bonly input\b"
     r"|\binput is the \w+(?: \w+)? itself\b"
     r"|\b(?:from|on|off|using|uses) (?:just |only |solely )?(?:the |its |our )?(?:[\w-]+ ){0,2}"
@@ -369,6 +369,10 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
     for m in re.finditer(_KNOWLEDGE, text, re.IGNORECASE):
         if _negated_before(text, m.start(), 2) or _NOT_KNOWING.search(m.group(0)):
             continue
+        if re.search(
+            r"\b(?:doesn'?t|does not|don'?t|do not|won'?t|never|no need|not)\b", m.group(0), re.I
+        ):
+            continue  # "it doesn't need to know facts beyond the notes"
         yield Hit("need_type", "knowledge", m.start())
         yield Hit("needs_external_knowledge", True, m.start())
         break

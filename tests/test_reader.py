@@ -701,3 +701,32 @@ def test_review_and_outside_knowledge_said_plainly(text: str, expected: bool) ->
     values = _values(text)
     fact = "needs_external_knowledge" if "knowledge" in text else "examples_human_reviewed"
     assert values[fact] is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It doesn't need to know facts beyond the email.", {"needs_external_knowledge": False}),
+        ("Everything needed is in the screenshot.", {"needs_external_knowledge": False}),
+        ("Jobs go into a queue and results are mailed later.", {"latency_sensitive": False}),
+        (
+            "The best prompt scores 81 on our harness; we'd be happy at 88.",
+            {"target_score_pct": 88},
+        ),
+        (
+            "about 6k tagged rows in the sheet, not sure anyone audited them",
+            {"labeled_examples": 6000},
+        ),
+    ],
+)
+def test_plain_statements_read_as_meant(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)
+
+
+def test_looking_at_outputs_in_a_spreadsheet_is_no_recorded_baseline() -> None:
+    asked = ("eval_automated", "eval_baseline_recorded")
+    text = "we just skim the outputs in a spreadsheet"
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert values == {"eval_automated": False}

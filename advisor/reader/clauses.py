@@ -16,6 +16,7 @@ _CLAUSE_BREAK = re.compile(
     r"|,\s*(?:and|so|yet|plus|also)\s+|\s+(?:and|so)\s+(?=(?:we|i|it|they|the|our|nobody|"
     r"no one|none|there|that|this|he|she|you)\b)"
     r"|,\s+(?=(?:we|i|it|they|nobody|no one|none|there|that's|this|he|she|you|our)\b)"
+    r"|,\s+(?=(?:no idea|not sure|no clue|dunno|unsure|not certain)\b)"
     r"|\s+[-–—]\s+|:\s+",
     re.IGNORECASE,
 )

@@ -45,7 +45,8 @@ _TARGET_BEFORE = re.compile(
     r"(?:target(?:ing|ed|s)?|need(?:s|ed)?(?: to (?:hit|get to|reach|be at))?|goal|"
     r"aim(?:ing)?(?: for)?|"
     r"want(?:s|ed)?(?: to (?:hit|reach|get to))?|bar(?: is)?|require[sd]?|must (?:hit|reach|be)|"
-    r"should (?:hit|reach|be)|->|→|=>|up to|get (?:it )?to|reach|hit|over)\W*(?:\w+\W+){0,2}$",
+    r"should (?:hit|reach|be)|->|→|=>|up to|get (?:it )?to|reach|hit|over|happy (?:at|with)|"
+    r"satisfied (?:at|with)|settle for|good enough at|fine at)\W*(?:\w+\W+){0,2}$",
     re.IGNORECASE,
 )
 #: "84 needed", "95 or better"; but not "82, target 95" (that target word is the next one's)
