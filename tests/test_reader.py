@@ -730,3 +730,27 @@ def test_looking_at_outputs_in_a_spreadsheet_is_no_recorded_baseline() -> None:
     text = "we just skim the outputs in a spreadsheet"
     values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
     assert values == {"eval_automated": False}
+
+
+def test_a_number_taken_back_in_the_next_sentence_keeps_its_unit() -> None:
+    asked = ("prompt_effort_weeks", "few_shot_used")
+    text = "Three weeks. Actually, four; the last one went on examples. Yes, a handful of them."
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert values["prompt_effort_weeks"] == pytest.approx(4)
+    assert values["few_shot_used"] is True
+
+
+def test_a_sentence_that_answers_nothing_asked_does_not_use_up_a_fact() -> None:
+    asked = ("target_score_pct", "baseline_score_pct", "gap_significant")
+    text = "92. Legal won't sign off below it. 84% exact match today."
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert values["target_score_pct"] == 92
+    assert values["baseline_score_pct"] == 84
+
+
+def test_an_interjection_before_yes_is_still_yes() -> None:
+    text = "Oh yes, there are eight worked examples in there."
+    values = {
+        r.fact: r.value for r in read_turn(text, 2, ("few_shot_used",), default_rules()).records
+    }
+    assert values["few_shot_used"] is True

@@ -28,7 +28,15 @@ from advisor.extraction import (
 )
 from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
 from advisor.reader.amounts import current_costs, fine_tuned_costs, per_call_costs, volumes
-from advisor.reader.answers import is_ignorance, read_bool, read_number, read_value, too_long
+from advisor.reader.answers import (
+    NO,
+    YES,
+    is_ignorance,
+    read_bool,
+    read_number,
+    read_value,
+    too_long,
+)
 from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
 from advisor.reader.cues import CueBook, default_cues
 from advisor.reader.examples import examples
@@ -183,6 +191,20 @@ def _answer_parts(
             primary = valued[0]  # more about a fact answered just before ("not a corner case")
         elif waiting:
             primary = waiting[0]
+            value = read_value(sentence.text, primary, cues, others=asked)
+            named = cues.facts_mentioned(sentence.text)
+            if not is_ignorance(sentence.text) and (
+                value is None
+                or (
+                    len(sentences) > len(asked)
+                    and (NO.match(sentence.text) or YES.match(sentence.text))
+                    and named
+                    and not set(named) & set(asked)
+                )
+            ):
+                # "96. Ops won't accept less. 80% now.": said, but nothing asked is answered;
+                # "We don't have automated scoring": a no about another fact
+                continue
         else:
             continue  # more sentences than facts asked: read as statements only
         if SPECS[primary].kind != "number":
@@ -232,13 +254,25 @@ def _read_corrections(reading: Reading, text: str, turn: int, known: Facts | Non
         if not earlier:
             continue
         last = max(earlier, key=lambda r: (r.turn, r.position))
-        figures = quantities(normalise(sentence.text))
-        if len(figures) != 1:
+        norm = normalise(sentence.text)
+        lead = _CORRECTION_LEAD.match(norm)
+        figures = quantities(norm)
+        if lead is None or not figures:
             continue
-        noun = figures[0].unit.lower()
-        if figures[0].kind == "count" and noun not in ("", "of") and noun not in last.quote.lower():
+        figure = figures[0]
+        said_next = len(norm[lead.end() : figure.start].split()) <= 4
+        if len(figures) > 1 and not said_next:
+            continue
+        noun = figure.unit.lower()
+        if figure.kind == "count" and noun not in ("", "of") and noun not in last.quote.lower():
             continue  # "it's Priya spot-checking 20 outputs": a figure of its own
-        value = read_number(sentence.text, last.fact)
+        value = read_number(norm[: figure.end], last.fact) if said_next else None
+        value = value if value is not None else read_number(sentence.text, last.fact)
+        if value is None and said_next and isinstance(last.value, int | float):
+            # "Two weeks. Actually, three": the new figure in the old one's unit
+            before = quantities(normalise(last.quote))
+            if before and before[0].value:
+                value = figure.value * float(last.value) / before[0].value
         if value is None or value == last.value:
             continue
         record = make_record(

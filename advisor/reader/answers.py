@@ -20,15 +20,21 @@ from advisor.reader.numbers import Quantity, normalise, quantities
 
 MAX_ANSWER_WORDS = 40
 
+#: "Oh yes", "well, no", "honestly, yeah": a leading word that only sets the tone.
+_INTERJECTION = r"(?:(?:oh|ah|well|um|uh|er|so|honestly|haha|lol|hmm+|ok|okay)\W+)?"
 YES = re.compile(
-    r"^\W*(?:yes|yeah|yep|yup|ya|yea|sure|correct|right|true|indeed|absolutely|definitely|"
+    r"^\W*"
+    + _INTERJECTION
+    + r"(?:yes|yeah|yep|yup|ya|yea|sure|correct|right|true|indeed|absolutely|definitely|"
     r"certainly|of course|affirmative|we do|we have|we did|it is|it does|it has|they are|"
     r"they were|they do|i do|that's right|that is right|100%|totally|for sure|yes we do|sort of|"
     r"kind of|mostly)\b",
     re.IGNORECASE,
 )
 NO = re.compile(
-    r"^\W*(?:no|nope|nah|not yet|not really|not at all|never|none|false|negative|"
+    r"^\W*"
+    + _INTERJECTION
+    + r"(?:no|nope|nah|not yet|not really|not at all|never|none|false|negative|"
     r"we don'?t|we do not|we haven'?t|we have not|we didn'?t|it isn'?t|it is not|it'?s not|"
     r"it doesn'?t|they aren'?t|they weren'?t|not|nothing|nobody|no one|zero)\b",
     re.IGNORECASE,
