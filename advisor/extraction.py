@@ -1123,7 +1123,11 @@ def stability(s: Sentence) -> Iterator[Hit]:
         return  # "900k rewrites a month": the things made are counted, the volume's rate
     first, last = changes[0].start(), changes[-1].end()
     rate_re = (
-        r"(?:(?P<n>" + _WORD_NUMBER_RE + r"|\d+)\s*)?(?:new \w+ |times? |changes? |updates? |x ?)?"
+        r"(?:(?P<n>"
+        + _WORD_NUMBER_RE
+        + r"|\d+)\s*(?:(?:or|to|-|–)\s*(?P<n2>"
+        + _WORD_NUMBER_RE
+        + r"|\d+)\s*)?)?(?:new \w+ |times? |changes? |updates? |x ?)?"
         r"(?:(?:every|each|once an?|once per|per|a)\s+(?:school |calendar |fiscal |financial )?|/)"
         r"(?P<unit>day|week|sprint|month|quarter|year|yr|mo)\b"
         r"|\b(?P<adv>daily|weekly|monthly|quarterly|yearly|annually)\b"
@@ -1145,6 +1149,9 @@ def stability(s: Sentence) -> Iterator[Hit]:
             )
             n_text = m.group("n")
             said = _word_or_digit(n_text) if n_text and n_text.lower() not in ("a", "an") else None
+            upper = _word_or_digit(m.group("n2")) if m.group("n2") else None
+            if said is not None and upper is not None:
+                said = (said + upper) / 2  # "two or three times a year": the middle
             count = 1.0 if said is None else said
         yield Hit("task_changes_per_year", round(count * _PER_YEAR[unit], 2), offset + m.start())
         return

@@ -754,3 +754,28 @@ def test_an_interjection_before_yes_is_still_yes() -> None:
         r.fact: r.value for r in read_turn(text, 2, ("few_shot_used",), default_rules()).records
     }
     assert values["few_shot_used"] is True
+
+
+@pytest.mark.parametrize(
+    ("messages", "fact", "value"),
+    [
+        (["Each call costs us a tenth of a cent."], "current_cost_per_call", 0.001),
+        (
+            ["Harness note: the 64 was from the previous prompt, today's best is 69."],
+            "baseline_score_pct",
+            69,
+        ),
+        (["The rubric changes three or four times a year."], "task_changes_per_year", 3.5),
+        (
+            [
+                "We have 3000 labeled examples.",
+                "that 3000 figure is wrong, it's eighteen hundred now",
+            ],
+            "labeled_examples",
+            1800,
+        ),
+    ],
+)
+def test_figures_as_people_restate_them(messages: list[str], fact: str, value: float) -> None:
+    facts = replay(messages, default_rules()).resolve()
+    assert facts.values()[fact] == pytest.approx(value)

@@ -182,7 +182,7 @@ def _answer_parts(
         return [(text, list(asked), 0)]
     parts: list[tuple[str, list[str], int]] = []
     waiting = list(asked)
-    for sentence in sentences:
+    for index, sentence in enumerate(sentences):
         fresh = [f for f in waiting if cues.mentions(f, sentence.text)]
         valued = [f for f in asked if cues.value_in(f, sentence.text)]
         if fresh:
@@ -193,6 +193,8 @@ def _answer_parts(
             primary = waiting[0]
             value = read_value(sentence.text, primary, cues, others=asked)
             named = cues.facts_mentioned(sentence.text)
+            if index >= len(asked) + 2:
+                continue  # a long reply's later sentences are statements, not answers
             if not is_ignorance(sentence.text) and (
                 value is None
                 or (
@@ -239,6 +241,7 @@ def _read_corrections(reading: Reading, text: str, turn: int, known: Facts | Non
     """A correction sentence that gives a bare figure corrects the figure said last: in this
     message before it, else the latest one already known. It is read in that fact's unit."""
     for sentence in split_sentences(text):
+        _replace_withdrawn_figure(reading, sentence.text, sentence.start, turn, known)
         if not _CORRECTION_LEAD.match(sentence.text):
             continue
         quote = sentence.text[:300]
@@ -287,6 +290,40 @@ def _read_corrections(reading: Reading, text: str, turn: int, known: Facts | Non
         if record is not None:
             reading.records = [r for r in reading.records if r is not last]
             reading.records.append(record)
+
+
+def _replace_withdrawn_figure(
+    reading: Reading, text: str, start: int, turn: int, known: Facts | None
+) -> None:
+    """ "The 2000 number is wrong, it's twelve hundred after dedup": the figure a withdrawal
+    names is known, and the one said after it replaces it (read in that fact's unit)."""
+    norm = normalise(text)
+    if known is None or not WITHDRAWAL.search(norm):
+        return
+    facts = _facts_with_value(norm, known)
+    if len(facts) != 1 or any(
+        r.fact == facts[0] and r.quote == text[:300] for r in reading.records
+    ):
+        return
+    fact, old = facts[0], known.records[facts[0]].value
+    figures = quantities(norm)
+    after = [q for q in figures if q.value != old and q.start > min(f.start for f in figures)]
+    if len(after) != 1:
+        return
+    value = read_number(norm[after[0].start :], fact)
+    if value is None and after[0].kind == "count" and after[0].unit in ("", "after", "now"):
+        value = after[0].value
+    record = make_record(
+        fact,
+        value,
+        source=Source.RULES,
+        turn=turn,
+        quote=text[:300],
+        position=start + after[0].start,
+        note="a correction of the figure said before",
+    )
+    if value is not None and record is not None:
+        reading.records.append(record)
 
 
 def _read_answer(

@@ -150,7 +150,9 @@ def read_number(text: str, fact: str, *, others: Sequence[str] = ()) -> float | 
             weeks = q.weeks()
             if weeks is not None:
                 return weeks
-        if re.search(r"\b(?:zero|0|none|no) (?:prompt|time|effort|work)\b|\bnone\b", norm, re.I):
+        if re.search(r"\b(?:zero|0|none|no) (?:prompt|time|effort|work)\b", norm, re.I) or re.match(
+            r"^\W*none(?: (?:yet|so far|really|at all))?\W*$", norm, re.I
+        ):
             return 0.0
         return None
     if fact == "task_changes_per_year":

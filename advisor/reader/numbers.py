@@ -57,7 +57,16 @@ _ONE_AFTER = frozenset(
     }
 )
 _SCALE_WORDS = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9}
-_FRACTIONS = {"half": 0.5, "a half": 0.5, "quarter": 0.25, "a quarter": 0.25, "third": 1 / 3}
+_FRACTIONS = {
+    "half": 0.5,
+    "a half": 0.5,
+    "quarter": 0.25,
+    "a quarter": 0.25,
+    "third": 1 / 3,
+    "fifth": 0.2,
+    "tenth": 0.1,
+    "hundredth": 0.01,
+}
 
 _UNIT_WORDS = (
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|months?|mos?|years?|yrs?|"
@@ -81,7 +90,11 @@ _IDIOMS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...
     ),
     # "half a cent", "a quarter of a second", "half an hour" -> "0.5 cent"
     (
-        re.compile(r"\b(?P<frac>half|a quarter|quarter|a third) (?:of )?an? (?=\w)", re.I),
+        re.compile(
+            r"\b(?P<frac>half|a quarter|quarter|a third|a fifth|a tenth|a hundredth) (?:of )?an? "
+            r"(?=\w)",
+            re.I,
+        ),
         lambda m: _fmt(_FRACTIONS[m["frac"].lower().removeprefix("a ")]) + " ",
     ),
     # "a week and a half", "two months and a half" -> "1.5 week", "2.5 months"

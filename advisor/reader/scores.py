@@ -70,6 +70,12 @@ _DIFFERENCE = re.compile(
     r"away|shy|lower|higher|better|worse|gap|of (?:a )?gap)\b",
     re.I,
 )
+#: "the 70 was from the old prompt": a figure said to be out of date
+_OUTDATED = re.compile(
+    r"^\s*(?:%|percent)?\s*(?:was|were|is|came)\s+(?:from|on|for|with|measured on)\s+"
+    r"(?:the |an? |our )?(?:old|older|previous|earlier|last|original|first|prior)\b",
+    re.I,
+)
 _BASELINE_AFTER = re.compile(r"^\W*(?:now|today|currently|at the moment|right now)\b", re.I)
 
 
@@ -138,6 +144,7 @@ def scores(text: str, *, follows_eval: bool = False) -> list[Score]:
         if value is not None and (
             _STRUCK_OUT.search(text[max(0, q.start - 16) : q.start])
             or _DIFFERENCE.match(text[q.end :])
+            or _OUTDATED.match(text[q.end :])
         ):
             value = None  # "78, not 87": the figure set aside; "15 points short": a gap
         if value is not None:
