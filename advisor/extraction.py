@@ -1507,7 +1507,8 @@ _HYPOTHETICAL = re.compile(
     r"|\bnext (?:year|quarter|month)\b"
     # reported words are someone's claim, not a fact of the case ("people keep saying 'the
     # model doesn't know our domain'")
-    r"|\b(?:say(?:s|ing)?|said|claim(?:s|ing|ed)?)\s*[:,]?\s*['\"“‘]",
+    r"|\b(?:say(?:s|ing)?|said|claim(?:s|ing|ed)?|jok(?:es|ed|ing))\s*[:,]?\s*['\"“‘]"
+    r"|\basked (?:(?:us|me) )?(?:if|whether) (?:[\w']+ ){0,4}['\"“‘]",
     re.IGNORECASE,
 )
 

@@ -779,3 +779,37 @@ def test_an_interjection_before_yes_is_still_yes() -> None:
 def test_figures_as_people_restate_them(messages: list[str], fact: str, value: float) -> None:
     facts = replay(messages, default_rules()).resolve()
     assert facts.values()[fact] == pytest.approx(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "p95 is 2s against a hard 500ms SLA.",
+            {"latency_target_ms": 500, "baseline_latency_ms": 2000},
+        ),
+        ("After the cache change latency is down to about 380ms.", {"baseline_latency_ms": 380}),
+        (
+            "Transcripts carry card numbers, so it must be kept in-house.",
+            {"privacy_sensitive": True},
+        ),
+        ("The F1 hasn't moved in three rounds of prompt edits.", {"quality_plateaued": True}),
+        ("It makes up dosages it should be looking up.", {"need_type": "knowledge"}),
+        ("In short we're at about $28k/mo on the API.", {"current_cost_per_month": 28000}),
+    ],
+)
+def test_said_in_passing(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)
+
+
+def test_a_use_case_example_in_quotes_is_still_the_users_case() -> None:
+    text = "An agent asks 'what did we promise Acme?' and the model answers from our contracts."
+    assert _values(text)["need_type"] == "knowledge"
+
+
+def test_a_figure_called_a_guess_is_taken_back() -> None:
+    messages = ["Errors cost us about $20k a month in rework.", "The 20k was a guess, ignore it."]
+    facts = replay(messages, default_rules()).resolve()
+    assert facts.values().get("gap_cost_per_month") is None

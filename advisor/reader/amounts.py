@@ -26,7 +26,7 @@ _WORK = re.compile(
 )
 _SPENT = re.compile(
     r"\b(?:spend\w*|spent|pay(?:s|ing)?|paid|bills?|billed|invoices?|cost(?:s|ing)?|charges?|"
-    r"charged|budget)\b",
+    r"charged|budget|we'?re at|we are at|running us|runs us)\b",
     re.IGNORECASE,
 )
 _NOT_CURRENT = re.compile(

@@ -62,7 +62,9 @@ WITHDRAWAL = re.compile(
     r"scrap (?:it|that|this|the)|(?:don'?t|do not) (?:rely|count|go) on (?:it|that|this|the)|"
     r"walk(?:ed|s|ing)? back|w(?:as|ere) (?:withdrawn|walked back|retracted|scrapped)|"
     r"i was wrong (?:about|when)|was (?:thinking of|confusing|mixing up)|not (?:actually )?right|"
-    r"overstated|misspoke|mis-spoke|strike that|that was (?:a guess|wrong|made up)|"
+    r"overstated|oversold|misspoke|mis-spoke|strike that|that was (?:a guess|wrong|made up)|"
+    r"(?:was|is|were) (?:just |only |really )?(?:a |an )?(?:guess|ballpark|rough guess|wild guess|"
+    r"made[- ]up)|"
     r"no longer (?:true|accurate|the case)|wasn'?t (?:true|accurate|right)|(?:is|was) wrong)\b",
     re.IGNORECASE,
 )

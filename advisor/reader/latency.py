@@ -21,8 +21,14 @@ _TARGET_BEFORE = re.compile(
 )
 _BASELINE_BEFORE = re.compile(
     r"(?:now|currently|current(?:ly)?|today|we get|we'?re getting|getting|gets|takes?|taking|"
-    r"sits?|sitting|averages?|runs? at|is at|comes? in at|p50|p9\d|at the moment|actual(?:ly)?)"
+    r"sits?|sitting|averages?|runs? at|is at|comes? in at|p50|p9\d|at the moment|actual(?:ly)?|"
+    r"down to|dropped to|it'?s|we'?re at)"
     r"\W*(?:\w+\W+){0,3}$",
+    re.IGNORECASE,
+)
+#: "a hard 1s SLA", "800 ms budget": the limit named after the figure
+_TARGET_AFTER = re.compile(
+    r"^\s*(?:hard |strict )?(?:sla|slo|budget|target|limit|requirement|cap|ceiling|max(?:imum)?)\b",
     re.IGNORECASE,
 )
 _LATENCY_CONTEXT = re.compile(
@@ -54,7 +60,11 @@ def latencies(text: str) -> list[Latency]:
         previous_end = q.end
         if ms is None or ms <= 0:
             continue
-        if q.bound == "at_most" or _TARGET_BEFORE.search(before):
+        if (
+            q.bound == "at_most"
+            or _TARGET_BEFORE.search(before)
+            or _TARGET_AFTER.match(text[q.end :])
+        ):
             fact = "latency_target_ms"
         elif _BASELINE_BEFORE.search(before):
             fact = "baseline_latency_ms"
