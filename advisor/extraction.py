@@ -1169,6 +1169,7 @@ def narrowness(s: Sentence) -> Iterator[Hit]:
     text = s.text
     broad = _search(
         r"\b(?:general(?:-purpose)? reasoning|arbitrary (?:requests|tasks|questions)|whatever \w+ throw|"
+        r"(?:about|with) (?:just )?anything\b(?! (?:else|related|to do with))|"
         r"open-ended|broad\b|all kinds of|anything (?:\w+ ){0,2}(?:asks|throws|needs)|"
         r"many different tasks|general assistant)",
         text,
@@ -1324,7 +1325,7 @@ def money(s: Sentence) -> Iterator[Hit]:
         elif estimate or re.search(tuned, around):
             yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
             all_in = _search(
-                r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\bincl(?:uding|udes|\.)? (?:\w+, )*(?:hosting|"
+                r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\b(?:incl(?:uding|udes|\.)?|counting) (?:\w+, )*(?:hosting|"
                 r"retraining|label\w*|engineering)",
                 text[m.start() :],
             ) or _search(r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b", lead)
@@ -1503,7 +1504,9 @@ _HYPOTHETICAL = re.compile(
     r"|^\W*(?:(?:so|and|but|ok|okay|then|also|roughly|honestly|quick question:?|just curious:?|"
     r"out of curiosity:?)[,\s]+)?(?:is|are|do|does|did|how|what|which|should|shall|can|could|"
     r"would|will|when|why|where|who|roughly how)\b[^.]*\?\s*$"
-    r"|\b(?:we|i)(?:'re| are| am)? (?:plan(?:ning)?|going) to\b|\b(?:we'll|we will)\b"
+    # a plan to fine-tune is the question asked, not a hypothesis: the sentence's facts stand
+    r"|\b(?:we|i)(?:'re| are| am)? (?:plan(?:ning)?|going) to\b(?! (?:fine[- ]?tune|train|tune|try "
+    r"fine|do (?:a )?fine))|\b(?:we'll|we will)\b(?! (?:fine[- ]?tune|train|tune))"
     r"|\bnext (?:year|quarter|month)\b"
     # reported words are someone's claim, not a fact of the case ("people keep saying 'the
     # model doesn't know our domain'")

@@ -813,3 +813,28 @@ def test_a_figure_called_a_guess_is_taken_back() -> None:
     messages = ["Errors cost us about $20k a month in rework.", "The 20k was a guess, ignore it."]
     facts = replay(messages, default_rules()).resolve()
     assert facts.values().get("gap_cost_per_month") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Three weeks on the prompt, but we haven't put any worked examples in it.",
+            {"few_shot_used": False},
+        ),
+        (
+            "We want the bot to just know our fare rules, so we're planning to fine-tune it.",
+            {"need_type": "knowledge"},
+        ),
+        (
+            "The estimate for a tuned model, counting hosting and retraining, is $4,000 a month.",
+            {"fine_tuned_cost_per_month": 4000, "fine_tuned_cost_all_in": True},
+        ),
+        ("It's a companion app that talks with people about anything.", {"task_narrow": False}),
+        ("There are 300 answers I wrote by hand.", {"labeled_examples": 300}),
+    ],
+)
+def test_what_a_plan_or_an_aside_still_says(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)

@@ -18,7 +18,7 @@ from advisor.reader.numbers import quantities
 _JUDGED = (
     r"(?:labell?ed|labell?ing|checked|verified|reviewed|graded|coded|approved|tagged|annotated|"
     r"picked|chosen|fixed|corrected|audited|vetted|rated|scored|re-?routed|re-?assigned|"
-    r"classified|validated|categori[sz]ed|triaged|marked|signed[- ]off|written|rewritten|"
+    r"classified|validated|categori[sz]ed|triaged|marked|signed[- ]off|written|wrote|rewritten|"
     r"edited|resolved)"
 )
 #: "7k agent-picked macros", "1,500 editor-checked conversions", "5k human-verified rewrites"
@@ -32,7 +32,7 @@ _ADJECTIVE = re.compile(
 _PARTICIPLE = re.compile(
     r"^\s*(?:(?:[\w-]+\s+){0,2}?(?!(?:is|was|has|does|its|this|thus|yes|us|as)\b)[a-z][\w-]+s\b\s+"
     r"(?:(?:with|and|\+|&)\s+(?:[\w-]+\s+){0,2}?[a-z][\w-]+s\b\s+)?"
-    r"(?:(?:that|which|we|our|the|their|have been|"
+    r"(?:(?:that|which|we|i|our|the|their|have been|"
     r"were|was|all|already|each)\s+){0,2}(?:[\w-]+\s+){0,2}?(?:(?:hand|human|manually)[- ]?)?"
     + _JUDGED
     + r"|(?:(?:hand|human|manually)[- ]?)?"
