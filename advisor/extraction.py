@@ -373,6 +373,8 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
             r"\b(?:doesn'?t|does not|don'?t|do not|won'?t|never|no need|not)\b", m.group(0), re.I
         ):
             continue  # "it doesn't need to know facts beyond the notes"
+        if re.search(r"\bwhat\s+(?:it|the model|the bot|the llm)\s+knows?\b", text, re.I):
+            continue  # "more about how it says things than what it knows"
         yield Hit("need_type", "knowledge", m.start())
         yield Hit("needs_external_knowledge", True, m.start())
         break
@@ -404,7 +406,10 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
 
 # --------------------------------------------------------------------------- retrieval
 
-_RAG = r"\b(?:rag|retrieval|vector search|vector store|vector db|semantic search|search index)\b"
+_RAG = (
+    r"\b(?:rag|retrieval|vector search|vector store|vector db|semantic search|search index|pgvector|"
+    r"elasticsearch|opensearch|pinecone|weaviate|qdrant|faiss|chroma(?:db)?|milvus|bm25)\b"
+)
 
 
 @rule
@@ -1309,8 +1314,14 @@ def money(s: Sentence) -> Iterator[Hit]:
         )
         # "a tuned model on a hosted endpoint comes to $8k a month all-in": an estimate
         estimate = re.search(tuned, lead) and (
-            re.search(r"\ball[- ]in\b|\bestimate|\bincluding\b|\bincl\b|\btco\b|\btotal\b", lead)
-            or re.search(r"\ball[- ]in\b|\btco\b|\btotal cost of ownership\b", around)
+            re.search(
+                r"\ball[- ]in\b(?! (?:the|our|a|an|one|their|its|this|that|there)\b)|\bestimate|\bincluding\b|\bincl\b|\btco\b|\btotal\b",
+                lead,
+            )
+            or re.search(
+                r"\ball[- ]in\b(?! (?:the|our|a|an|one|their|its|this|that|there)\b)|\btco\b|\btotal cost of ownership\b",
+                around,
+            )
         )
         if (
             re.search(
@@ -1325,10 +1336,13 @@ def money(s: Sentence) -> Iterator[Hit]:
         elif estimate or re.search(tuned, around):
             yield Hit("fine_tuned_cost_per_month", round(monthly, 2), m.start())
             all_in = _search(
-                r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b|\b(?:incl(?:uding|udes|\.)?|counting) (?:\w+, )*(?:hosting|"
+                r"\ball[- ]in\b(?! (?:the|our|a|an|one|their|its|this|that|there)\b)|\btotal cost of ownership\b|\btco\b|\b(?:incl(?:uding|udes|\.)?|counting) (?:\w+, )*(?:hosting|"
                 r"retraining|label\w*|engineering)",
                 text[m.start() :],
-            ) or _search(r"\ball[- ]in\b|\btotal cost of ownership\b|\btco\b", lead)
+            ) or _search(
+                r"\ball[- ]in\b(?! (?:the|our|a|an|one|their|its|this|that|there)\b)|\btotal cost of ownership\b|\btco\b",
+                lead,
+            )
             if all_in:
                 yield Hit("fine_tuned_cost_all_in", True, m.start() + all_in.start())
         elif re.search(

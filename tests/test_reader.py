@@ -838,3 +838,31 @@ def test_what_a_plan_or_an_aside_still_says(text: str, expected: dict[str, objec
     values = _values(text)
     for fact, value in expected.items():
         assert values.get(fact) == value, (fact, values)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The facts are all in the form, it just rewrites them.", {"fine_tuned_cost_all_in": None}),
+        ("The rules are all in the SOP; it's basically a checklist.", {"tacit_expertise": False}),
+        (
+            "We already run Elasticsearch over the manuals, wired into the bot.",
+            {"retrieval_in_place": True},
+        ),
+        ("Roughly 3,5k examples, tagged by our analysts.", {"labeled_examples": 3500}),
+        (
+            "The layout has to be exact: exactly 4 columns in a fixed order.",
+            {"strict_format_need": True},
+        ),
+        ("Nobody's in a rush for these summaries.", {"latency_sensitive": False}),
+        ("We took the few-shot examples out last sprint.", {"few_shot_used": False}),
+        (
+            "There's a retry wrapper with fallback to a second vendor.",
+            {"orchestration_in_place": True},
+        ),
+    ],
+)
+def test_everyday_phrasings(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)

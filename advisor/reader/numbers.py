@@ -185,6 +185,8 @@ def normalise(text: str, *, times: bool = False) -> str:
     ``times`` also turns "once", "twice" into "1 times", "2 times". Typos of the words
     the reader looks for are spelled right first (:mod:`advisor.reader.spelling`)."""
     out = correct(text)
+    # "2,5k": a decimal comma before a multiplier (never a thousands separator)
+    out = re.sub(r"(?<![\d,])(\d),(\d)\s?([kKmM])\b", r"\1.\2\3", out)
     if times:
         for pattern, word in _TIMES:
             out = pattern.sub(word, out)
