@@ -984,6 +984,15 @@ _STABLE = re.compile(
 _COUNT_BEFORE = re.compile(NUM + r"\s+(?:[\w-]+\s+){0,2}$", re.IGNORECASE)
 
 
+#: "prices and stock levels, which change daily": the data changes, not the task
+_DATA_CHANGES = re.compile(
+    r"\b(?:prices?|pricing|fees|tariffs|offers|promotions|deals|stock(?: levels)?|inventory|rates|"
+    r"news|availability|schedules?|"
+    r"content|catalog(?:ue)?|market \w+|facts|data)\b,?\s+(?:which|that)\s+(?:(?:all|also|can)\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def _counted(text: str, start: int) -> bool:
     """The word at ``start`` is a counted noun ("40k updates", "900000 approved rewrites"):
     at least a hundred of them is a volume of work items, not a rate of changes to the task."""
@@ -1094,14 +1103,17 @@ def stability(s: Sentence) -> Iterator[Hit]:
     ):
         return  # the prompt changing is prompt work, not the task changing
     m = _search(
-        r"\bevery (?P<k>couple of|few|other|two|three|four|six|\d+)(?: (?:to|-) (?:two|three|four|five|six|\d+))?"
-        r" (?P<unit>weeks|months|years)\b",
+        r"\bevery (?P<k>couple of|few|other|two|three|four|six|\d+)(?: ?(?:to|-|or) ?(?P<k2>two|three|"
+        r"four|five|six|\d+))? (?P<unit>weeks|months|years)\b",
         text,
     )
     if m:
         k = {"couple of": 2.0, "few": 3.0, "other": 2.0}.get(
             m.group("k").lower()
         ) or _word_or_digit(m.group("k"))
+        upper = _word_or_digit(m.group("k2")) if m.group("k2") else None
+        if k and upper:
+            k = (k + upper) / 2  # "every 2 to 3 months": every 2.5
         per = _PER_YEAR[_unit(m.group("unit"))]
         if k:
             yield Hit("task_changes_per_year", round(per / k, 2), m.start())
@@ -1122,7 +1134,9 @@ def stability(s: Sentence) -> Iterator[Hit]:
     # the rate is said with the change word ("2.2M tickets a month, macros change twice a
     # year": the month is the volume's)
     changes = [
-        c for c in re.finditer(_CHANGE_WORDS, text, re.IGNORECASE) if not _counted(text, c.start())
+        c
+        for c in re.finditer(_CHANGE_WORDS, text, re.IGNORECASE)
+        if not _counted(text, c.start()) and not _DATA_CHANGES.search(text[: c.start()])
     ]
     if not changes:
         return  # "900k rewrites a month": the things made are counted, the volume's rate

@@ -866,3 +866,24 @@ def test_everyday_phrasings(text: str, expected: dict[str, object]) -> None:
     values = _values(text)
     for fact, value in expected.items():
         assert values.get(fact) == value, (fact, values)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("we dont use retrieval at all", {"retrieval_in_place": False}),
+        ("It has to answer from a wiki of 8,000 pages.", {"need_type": "knowledge"}),
+        ("It needs today's exchange rates to price the quote.", {"need_type": "knowledge"}),
+        ("It must know our fees, which change weekly.", {"task_changes_per_year": None}),
+        ("Every 3 to 5 months the label set is redone.", {"task_changes_per_year": 3}),
+        ("The gap to the target is huge.", {"gap_significant": True}),
+        (
+            "We keep 40 sample replies in the wiki but none of them are in the prompt.",
+            {"few_shot_used": False},
+        ),
+    ],
+)
+def test_more_everyday_phrasings(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)

@@ -90,10 +90,21 @@ def _edits(word: str) -> tuple[set[str], ...]:
     return swaps, missing, mistyped, extra
 
 
+#: Contractions typed without the apostrophe ("dont", "doesnt"): words, not typos; the
+#: reader's negation patterns read them as they are ("dont" must never become "done").
+_CONTRACTIONS = frozenset(
+    {
+        *("dont", "doesnt", "didnt", "cant", "wont", "isnt", "arent", "wasnt", "werent"),
+        *("havent", "hasnt", "hadnt", "shouldnt", "wouldnt", "couldnt", "mustnt", "thats"),
+        *("theres", "theyre", "youre", "weve", "whats", "aint"),
+    }
+)
+
+
 @cache
 def _fix(lower: str) -> str | None:
     words = vocabulary()
-    if lower in words or lower in english():
+    if lower in words or lower in english() or lower in _CONTRACTIONS:
         return None
     if lower in _compounds():
         return _compounds()[lower]
