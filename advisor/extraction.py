@@ -556,7 +556,7 @@ _AUTO_EVAL = (
     r"tests?|scorecard)\b"
     r"|\beval (?:harness|pipeline|suite|set)\b|\bharness\b|\bregression tests?\b"
     r"|\b(?:promptfoo|braintrust|langfuse|langsmith|ragas|deepeval|openai evals)\b"
-    r"|\bon (?:our|the) (?:automated )?eval\b"
+    r"|\bon (?:our|the) automated eval\b"
 )
 
 
@@ -930,6 +930,8 @@ def labeled_data(s: Sentence) -> Iterator[Hit]:
             value = parse_number(m.group("num"), m.group("suffix"))
             if value is None or value != value:
                 continue
+            if value < 20 and re.search(r"\bprompt", text, re.I):
+                continue  # "the prompt has 4 examples": few-shot examples, not training data
             found = (value, m.start())
             break
         if found:
@@ -1225,7 +1227,7 @@ _RATE = re.compile(
 _NOT_VOLUME_WORDS = re.compile(
     r"\b(?:examples?|labels?|labell?ed|annotat\w*|tokens?|dollars?|usd|hours?|weeks?|days?|"
     r"months?|years?|minutes?|seconds?|ms|times?|changes?|people|engineers?|employees?|"
-    r"gpus?|users?|categories|percent|points?|releases?)\b",
+    r"gpus?|users?|categories|percent|points?|releases?|grand|bucks|cents?|euros?)\b",
     re.IGNORECASE,
 )
 
@@ -1339,7 +1341,7 @@ def money(s: Sentence) -> Iterator[Hit]:
         )
         if (
             re.search(
-                r"\bhosting|\bgpus?\b|\bserver|\b(?:dedicated|serving|inference|gpu|private|own) "
+                r"\bhosting|\bto host\b|\bgpus?\b|\bserver|\b(?:dedicated|serving|inference|gpu|private|own) "
                 r"endpoint|\binstances?\b",
                 around,
             )
@@ -1539,6 +1541,9 @@ _HYPOTHETICAL = re.compile(
     # reported words are someone's claim, not a fact of the case ("people keep saying 'the
     # model doesn't know our domain'")
     r"|\b(?:say(?:s|ing)?|said|claim(?:s|ing|ed)?|jok(?:es|ed|ing))\s*[:,]?\s*['\"“‘]"
+    # someone else's project: "my friend at a bank said they fine-tuned with 20k examples"
+    r"|\b(?:my|a|our) (?:friend|colleague|buddy|contact|peer|mate|cousin|ex-colleague)s?\b[^.]{0,40}"
+    r"\b(?:said|says|told|claims?|mentioned)\b"
     r"|\basked (?:(?:us|me) )?(?:if|whether) (?:[\w']+ ){0,4}['\"“‘]",
     re.IGNORECASE,
 )

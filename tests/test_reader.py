@@ -887,3 +887,25 @@ def test_more_everyday_phrasings(text: str, expected: dict[str, object]) -> None
     values = _values(text)
     for fact, value in expected.items():
         assert values.get(fact) == value, (fact, values)
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Our score is 74 on the eval and we need 85.", "eval_automated"),
+        ("The prompt has 6 examples and the best score is 80.", "labeled_examples"),
+        ("We need it under 300ms now, 2s was the old SLA.", "baseline_latency_ms"),
+        ("Nobody waits on it; it doesn't matter if it takes an hour.", "baseline_latency_ms"),
+        ("Rework costs five to ten grand a year.", "monthly_volume"),
+        ("A colleague at another firm said they trained on 30k examples.", "labeled_examples"),
+        ("Weekly traffic averaged 20k requests, pretty flat.", "quality_plateaued"),
+    ],
+)
+def test_what_a_sentence_does_not_say(text: str, absent: str) -> None:
+    assert absent not in _values(text)
+
+
+def test_the_cost_of_hosting_the_tuned_model_is_hosting() -> None:
+    values = _values("It would cost about $900 a month to host the fine-tuned model.")
+    assert values.get("hosting_cost_per_month") == 900
+    assert "fine_tuned_cost_per_month" not in values

@@ -31,6 +31,10 @@ _TARGET_AFTER = re.compile(
     r"^\s*(?:hard |strict )?(?:sla|slo|budget|target|limit|requirement|cap|ceiling|max(?:imum)?)\b",
     re.IGNORECASE,
 )
+_SET_ASIDE = re.compile(
+    r"^\s*(?:was|used to be|were)\s+(?:the |our )?(?:old|previous|original|earlier|former)\b",
+    re.IGNORECASE,
+)
 _LATENCY_CONTEXT = re.compile(
     r"\b(?:latency|respon\w*|fast|slow|wait\w*|sla|slo|p50|p9\d|ms|millisec\w*|seconds?|"
     r"real[- ]?time)\b|\d\s?(?:ms|s)\b",
@@ -60,6 +64,8 @@ def latencies(text: str) -> list[Latency]:
         previous_end = q.end
         if ms is None or ms <= 0:
             continue
+        if _SET_ASIDE.match(text[q.end :]) or re.search(r"\bif\b[^,;.]*$", before, re.I):
+            continue  # "1s was the old SLA", "it doesn't matter if it takes ten minutes"
         if (
             q.bound == "at_most"
             or _TARGET_BEFORE.search(before)
