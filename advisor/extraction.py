@@ -557,6 +557,7 @@ _AUTO_EVAL = (
     r"|\beval (?:harness|pipeline|suite|set)\b|\bharness\b|\bregression tests?\b"
     r"|\b(?:promptfoo|braintrust|langfuse|langsmith|ragas|deepeval|openai evals)\b"
     r"|\bon (?:our|the) automated eval\b"
+    r"|\b(?:evals?|evaluation|harness|testing|scoring|grading)\b(?: \w+)? (?:is|are|runs?) (?:fully |all )?automated\b"
 )
 
 
@@ -575,7 +576,7 @@ def evaluation(s: Sentence) -> Iterator[Hit]:
         ):
             yield Hit("eval_automated", True, m.start())
     m = _search(
-        r"\b(?:never|not|haven't|have not|no|didn't|did not|without)\b (?:\w+ ){0,4}baselines?\b",
+        r"\b(?:never|not|haven't|have not|no|didn't|did not|without|don'?t|do not)\b (?:\w+ ){0,4}baselines?\b",
         text,
     )
     if m:
@@ -583,6 +584,7 @@ def evaluation(s: Sentence) -> Iterator[Hit]:
         return
     m = _search(
         r"\bbaseline (?:recorded|score recorded|is recorded)\b|\brecorded (?:a |the )?baseline\b"
+        r"|\bbest prompt\b[^.]{0,20}\b(?:recorded|logged|saved|tracked) (?:at|as)\b"
         r"|\b(?:that's|that is|as) our baseline\b|\bbaseline (?:score )?(?:is|of|at|:)?\s*~?\d",
         text,
     )
@@ -1549,9 +1551,26 @@ _HYPOTHETICAL = re.compile(
 )
 
 
+#: "Does it matter that our eval is just me eyeballing twenty outputs?": the question is about
+#: a fact it states.
+_PREMISE_QUESTION = re.compile(
+    r"^\W*(?:(?:so|and|but|ok|okay)[,\s]+)?(?:does|would|will|is|isn't|doesn't) it (?:matter|count|"
+    r"make a difference|change anything|hurt|help|a problem|bad|ok|okay|an issue|fine) that\s+",
+    re.IGNORECASE,
+)
+
+
+def states_a_premise(sentence: str) -> bool:
+    """A question that states the fact it asks about ("does it matter that we have no eval?")."""
+    return bool(_PREMISE_QUESTION.match(sentence))
+
+
 def is_hypothetical(sentence: str) -> bool:
     """A plan, a hypothesis, a question or reported words state no fact ("if we hit 1M a
-    month ...")."""
+    month ..."); a question about a premise it states does ("does it matter that ...?")."""
+    premise = _PREMISE_QUESTION.match(sentence)
+    if premise:
+        return bool(_HYPOTHETICAL.search(sentence[premise.end() :].rstrip(" ?") + "."))
     return bool(_HYPOTHETICAL.search(sentence))
 
 

@@ -909,3 +909,49 @@ def test_the_cost_of_hosting_the_tuned_model_is_hosting() -> None:
     values = _values("It would cost about $900 a month to host the fine-tuned model.")
     assert values.get("hosting_cost_per_month") == 900
     assert "fine_tuned_cost_per_month" not in values
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("RAG: y. few-shot: n.", {"retrieval_in_place": True, "few_shot_used": False}),
+        (
+            "3 wks prompting, FS yes, JSON mode yes",
+            {"few_shot_used": True, "structured_outputs_used": True},
+        ),
+        ("no FS yet", {"few_shot_used": False}),
+        (
+            "The harness is automated, though I couldn't tell you if anyone kept the baseline.",
+            {"eval_automated": True},
+        ),
+        (
+            "Does it matter that our eval is just me skimming ten outputs?",
+            {"eval_automated": False},
+        ),
+        (
+            "Our best prompt was logged at 0.71 F1 on the dashboard.",
+            {"eval_baseline_recorded": True},
+        ),
+        ("So we don't really have a recorded baseline.", {"eval_baseline_recorded": False}),
+        (
+            "It's privileged material, nothing can go to a third-party API.",
+            {"privacy_sensitive": True},
+        ),
+        ("Not privacy sensitive, it's anonymized telemetry.", {"privacy_sensitive": False}),
+        ("Applicants don't wait on it.", {"latency_sensitive": False}),
+        ("In the prompt we show the model three sample outputs.", {"few_shot_used": True}),
+    ],
+)
+def test_checklists_premises_and_asides(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)
+
+
+def test_an_answer_about_the_baseline_that_gives_it_is_read_as_the_baseline() -> None:
+    asked = ("eval_baseline_recorded",)
+    values = {
+        r.fact: r.value
+        for r in read_turn("yep, 0.77 on the frozen set", 2, asked, default_rules()).records
+    }
+    assert values == {"eval_baseline_recorded": True, "baseline_score_pct": 77}

@@ -25,6 +25,7 @@ from advisor.extraction import (
     extract,
     is_hypothetical,
     split_sentences,
+    states_a_premise,
 )
 from advisor.facts import SPECS, FactRecord, Facts, FactValue, NotKnown, Source, make_record
 from advisor.reader.amounts import current_costs, fine_tuned_costs, per_call_costs, volumes
@@ -37,7 +38,7 @@ from advisor.reader.answers import (
     read_value,
     too_long,
 )
-from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, clauses
+from advisor.reader.clauses import IGNORANCE, WITHDRAWAL, Clause, clauses
 from advisor.reader.cues import CueBook, default_cues
 from advisor.reader.examples import examples
 from advisor.reader.latency import latencies
@@ -78,6 +79,7 @@ def read(
     reading = Reading(records=extract(text, turn))
     text = clean_message(text)  # what extract read: no control characters or surrogates
     _read_statements(reading, text, turn, cues)
+    _read_terse(reading, text, turn, cues)
     asked = [f for f in dict.fromkeys(asked) if f in SPECS]
     answering = bool(asked) and not INSTRUCTION.search(text)
     if answering:
@@ -102,14 +104,18 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
         about_eval, follows_eval = follows_eval, bool(SCORE_CONTEXT.search(sentence.text))
         if INSTRUCTION.search(sentence.text) or is_hypothetical(sentence.text):
             continue
-        if sentence.text.rstrip().endswith("?"):
+        if sentence.text.rstrip().endswith("?") and not states_a_premise(sentence.text):
             continue  # a question to the advisor states nothing
         quote = sentence.text[:300]
         have = {r.fact for r in reading.records}
         norm = normalise(sentence.text)
         parts = clauses(norm)
         if any(c.ignorant or c.withdraws for c in parts):
-            continue  # a hedge or a withdrawal: read by _read_not_known
+            # a hedge or a withdrawal is read by _read_not_known; the sentence's other
+            # clauses still say what they say ("the eval is automated, but I couldn't tell
+            # you whether anyone saved the baseline")
+            _read_plain_clauses(reading, parts, quote, sentence.start, turn, cues)
+            continue
         said = scores(norm, follows_eval=about_eval)
         # a baseline and a target side by side are read together, over the sentence rules
         pair = len(said) == 2
@@ -292,6 +298,74 @@ def _read_corrections(reading: Reading, text: str, turn: int, known: Facts | Non
             reading.records.append(record)
 
 
+#: "FS yes", "few-shot: n", "JSON mode yes": a fact's name, then a bare yes or no.
+_TERSE_YES_NO = re.compile(
+    r"^\W*(?P<topic>[\w /+-]{2,30}?)\s*[:=-]?\s+(?P<answer>y|yes|yep|yeah|n|no|nope|nah)\W*$",
+    re.IGNORECASE,
+)
+
+
+#: "no FS yet", "no RAG": a bare no before a fact's name.
+_TERSE_NO = re.compile(
+    r"^\W*(?P<answer>no|not|without) (?P<topic>[\w /+-]{2,20}?)(?: yet| so far| at all)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def _read_plain_clauses(
+    reading: Reading, parts: Sequence[Clause], quote: str, start: int, turn: int, cues: CueBook
+) -> None:
+    """The value cues of the clauses of a sentence that neither hedge nor take back."""
+    have = {r.fact for r in reading.records if r.quote == quote}
+    for clause in parts:
+        if clause.ignorant or clause.withdraws:
+            continue
+        for fact, value, _ in cues.values_in(clause.text):
+            if fact in have or SPECS[fact].kind == "number":
+                continue
+            record = make_record(
+                fact,
+                value,
+                source=Source.RULES,
+                turn=turn,
+                quote=quote,
+                position=start + clause.start,
+            )
+            if record is not None:
+                reading.records.append(record)
+                have.add(fact)
+
+
+def _read_terse(reading: Reading, text: str, turn: int, cues: CueBook) -> None:
+    """Checklist answers: "RAG: y. few-shot: n.", "FS yes, JSON mode yes": each part names one
+    yes/no fact and answers it."""
+    done: set[str] = set()
+    for sentence in split_sentences(text):
+        offset = 0
+        for part in re.split(r"[,;.]", sentence.text):
+            m = _TERSE_YES_NO.match(part) or _TERSE_NO.match(part)
+            position = sentence.start + offset
+            offset += len(part) + 1
+            if m is None:
+                continue
+            named = [f for f in cues.facts_named_most(m["topic"]) if SPECS[f].kind == "bool"]
+            if len(named) != 1 or named[0] in done:
+                continue
+            value = m["answer"].lower() in ("y", "yes", "yep", "yeah")
+            record = make_record(
+                named[0],
+                value,
+                source=Source.RULES,
+                turn=turn,
+                quote=sentence.text[:300],
+                position=position,
+            )
+            if record is not None:
+                reading.records = [r for r in reading.records if r.fact != named[0]]
+                reading.records.append(record)
+                done.add(named[0])
+
+
 def _replace_withdrawn_figure(
     reading: Reading, text: str, start: int, turn: int, known: Facts | None
 ) -> None:
@@ -368,6 +442,24 @@ def _read_answer(
         if record is not None:
             reading.records.append(record)
             have.add(fact)
+    if primary == "eval_baseline_recorded" and "baseline_score_pct" not in have:
+        # "yeah, 0.81 on the v2 set": the recorded figure is the baseline
+        score = read_number(text, "baseline_score_pct")
+        record = (
+            make_record(
+                "baseline_score_pct",
+                score,
+                source=Source.RULES,
+                turn=turn,
+                quote=text[:300],
+                position=start,
+                note=ANSWER_NOTE,
+            )
+            if score is not None
+            else None
+        )
+        if record is not None:
+            reading.records.append(record)
     if primary == "few_shot_used":
         # in a reply about the prompt's examples, a small count of examples is the few-shot
         # count ("yes, a dozen examples in there"), not training data
