@@ -407,7 +407,7 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
 # --------------------------------------------------------------------------- retrieval
 
 _RAG = (
-    r"\b(?:rag|retrieval|vector search|vector store|vector db|semantic search|search index|pgvector|"
+    r"\b(?:rag|retrieval|vector (?:search|store|db|database|index)|semantic search|search index|pgvector|"
     r"elasticsearch|opensearch|pinecone|weaviate|qdrant|faiss|chroma(?:db)?|milvus|bm25)\b"
 )
 
@@ -429,14 +429,25 @@ def retrieval(s: Sentence) -> Iterator[Hit]:
     if not m:
         return
     if _search(
+        r"\b(?:doesn'?t|does not|don'?t|do not|isn'?t|is not|aren'?t|not)\s+(?:\w+\s+)?(?:use|using|"
+        r"used|hooked|wired|connected|plugged)\w*\s+(?:it|them|that|this)?\b(?:\s+(?:in|up|yet))*",
+        text[m.end() :],
+    ):
+        yield Hit(
+            "retrieval_in_place", False, m.start()
+        )  # "a search index, but the bot doesn't use it"
+        return
+    if _search(
         r"\b(?:already|in prod|in production|is live|are live|hooked up|set up|wired|in place|"
         r"we (?:do )?(?:have|run|use|built|added)|we've (?:got|built|added)|"
         r"(?:prompt|setup|pipeline) ?\+ ?rag|rag (?:setup|pipeline) (?:is|works)|indexed in|"
         r"we retrieve|retrieves? the top|we pull the top)\b"
         r"|\+ ?rag\b",
         text,
-    ) and not _search(r"\?\s*$|\bshould we\b|\bwould\b|\bplan(?:ning)? to\b", text):
-        yield Hit("retrieval_in_place", True, m.start())
+    ) and not _search(r"\bshould we\b|\bwould\b|\bplan(?:ning)? to\b", text):
+        asks = _search(r"\?\s*$", text) and not states_a_premise(text)
+        if not asks:
+            yield Hit("retrieval_in_place", True, m.start())
 
 
 # --------------------------------------------------------------------------- prompting
@@ -892,7 +903,14 @@ _UNIT_NOUN = re.compile(
 def labeled_data(s: Sentence) -> Iterator[Hit]:
     text = s.text
     found: tuple[float, int] | None = None
-    zero = _search(r"\b(?:zero|no) (?:labell?ed|annotated|training) (?:data|examples)\b", text)
+    zero = _search(
+        r"\b(?:zero|no) (?:labell?ed|annotated|training) (?:data|examples)\b"
+        r"|\bno (?:target|gold|reference|expected|correct) (?:outputs?|labels?|summaries|answers|categories)\b"
+        r"|\b(?:none of them|none of those|nobody|no one|nobody's)\b[^.]{0,30}\b(?:ha(?:s|ve) (?:the )?(?:correct|right|gold|"
+        r"target) \w+|(?:tagged|labell?ed|annotated|written|filled in) (?:the |any |an? )?(?:ideal |correct |right |"
+        r"gold |target )?(?:\w+ )?(?:summaries|labels?|outputs?|answers|categor\w+|replies|for them))",
+        text,
+    )
     if zero:
         yield Hit("labeled_examples", 0, zero.start())
         return
@@ -1451,7 +1469,8 @@ def latency(s: Sentence) -> Iterator[Hit]:
     waits = _search(
         r"\b(?:users?|agents?|customers?|reps?|shoppers?|callers?|clinicians?|people|someone|"
         r"somebody)\s+(?:\w+\s+)?(?:wait|waits|are waiting|is waiting|sit there waiting|feel)\b"
-        r"|\btyping path\b|\binteractive\b",
+        r"|\btyping path\b|\binteractive\b"
+        r"|\b(?:is|are) (?:\w+ ){0,5}waiting (?:for|on) (?:it|the \w+|them)\b",
         text,
     )
     if waits and not _negated_before(text, waits.start(), 3):
@@ -1554,8 +1573,9 @@ _HYPOTHETICAL = re.compile(
 #: "Does it matter that our eval is just me eyeballing twenty outputs?": the question is about
 #: a fact it states.
 _PREMISE_QUESTION = re.compile(
-    r"^\W*(?:(?:so|and|but|ok|okay)[,\s]+)?(?:does|would|will|is|isn't|doesn't) it (?:matter|count|"
-    r"make a difference|change anything|hurt|help|a problem|bad|ok|okay|an issue|fine) that\s+",
+    r"^\W*(?:(?:so|and|but|ok|okay)[,\s]+)?(?:(?:does|would|will|is|isn't|doesn't) it (?:matter|count|"
+    r"make a difference|change anything|hurt|help|a problem|bad|ok|okay|an issue|fine) that\s+"
+    r"|(?:since|given that|now that|considering that|seeing as)\s+(?=[^,?]+,))",
     re.IGNORECASE,
 )
 
@@ -1570,7 +1590,15 @@ def is_hypothetical(sentence: str) -> bool:
     month ..."); a question about a premise it states does ("does it matter that ...?")."""
     premise = _PREMISE_QUESTION.match(sentence)
     if premise:
-        return bool(_HYPOTHETICAL.search(sentence[premise.end() :].rstrip(" ?") + "."))
+        stated = sentence[premise.end() :]
+        if (
+            premise.group(0)
+            .strip()
+            .lower()
+            .startswith(("since", "given", "now", "consider", "seeing"))
+        ):
+            stated = stated.split(",", 1)[0]  # "Since the vector store is live, is ...?"
+        return bool(_HYPOTHETICAL.search(stated.rstrip(" ?") + "."))
     return bool(_HYPOTHETICAL.search(sentence))
 
 

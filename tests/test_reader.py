@@ -955,3 +955,44 @@ def test_an_answer_about_the_baseline_that_gives_it_is_read_as_the_baseline() ->
         for r in read_turn("yep, 0.77 on the frozen set", 2, asked, default_rules()).records
     }
     assert values == {"eval_baseline_recorded": True, "baseline_score_pct": 77}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "There's a vector index, but the assistant doesn't use it yet.",
+            {"retrieval_in_place": False},
+        ),
+        ("A pharmacist is standing there waiting for it.", {"latency_sensitive": True}),
+        (
+            "We have 900 old chats, but none of them have the correct intent tagged.",
+            {"labeled_examples": 0},
+        ),
+        (
+            "Since the search index is already live, do we still need to fine-tune?",
+            {"retrieval_in_place": True},
+        ),
+        (
+            "We do hit the latency SLA; the misses were one bad deploy.",
+            {"baseline_misses_latency": False},
+        ),
+        ("Every prompt change lands on the same score.", {"quality_plateaued": True}),
+        ("evals: manual.", {"eval_automated": False}),
+        (
+            "We have 3k labels, but I'd need to check whether anyone reviewed them.",
+            {"examples_human_reviewed": None},
+        ),
+    ],
+)
+def test_what_people_say_about_their_setup(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)
+
+
+def test_the_last_word_of_a_yes_no_answer_wins() -> None:
+    asked = ("examples_human_reviewed",)
+    text = "They were tagged by crowd workers and we never audited them."
+    values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
+    assert values.get("examples_human_reviewed") is False

@@ -347,6 +347,7 @@ def _read_terse(reading: Reading, text: str, turn: int, cues: CueBook) -> None:
             position = sentence.start + offset
             offset += len(part) + 1
             if m is None:
+                _read_terse_value(reading, part, sentence.text[:300], position, turn, cues, done)
                 continue
             named = [f for f in cues.facts_named_most(m["topic"]) if SPECS[f].kind == "bool"]
             if len(named) != 1 or named[0] in done:
@@ -364,6 +365,27 @@ def _read_terse(reading: Reading, text: str, turn: int, cues: CueBook) -> None:
                 reading.records = [r for r in reading.records if r.fact != named[0]]
                 reading.records.append(record)
                 done.add(named[0])
+
+
+#: "evals: manual", "latency: batch": a fact's name, a colon, and what it is.
+_TERSE_LABEL = re.compile(r"^\W*[\w /+-]{2,30}:\s*\w[\w /-]{0,25}\W*$")
+
+
+def _read_terse_value(
+    reading: Reading, part: str, quote: str, position: int, turn: int, cues: CueBook, done: set[str]
+) -> None:
+    if not _TERSE_LABEL.match(part):
+        return
+    have = {r.fact for r in reading.records}
+    for fact, value, _ in cues.values_in(part.strip()):
+        if SPECS[fact].kind != "bool" or fact in done or fact in have:
+            continue
+        record = make_record(
+            fact, value, source=Source.RULES, turn=turn, quote=quote, position=position
+        )
+        if record is not None:
+            reading.records.append(record)
+            done.add(fact)
 
 
 def _replace_withdrawn_figure(

@@ -91,11 +91,16 @@ def read_bool(text: str, fact: str, cues: CueBook, *, asked: bool) -> bool | Non
     to a question that led with it), a leading yes or no, or the polarity of the clause
     that mentions it."""
     lead_no, lead_yes = NO.match(text), YES.match(text)
+    said = []
     for clause in clauses(text):
         cue = cues.value_in(fact, clause.text)
         if cue is not None and isinstance(cue[0], bool):
             value, m = cue[0], cue[1]
-            return (not value) if negated_before(clause.text, m.start()) else value
+            said.append((not value) if negated_before(clause.text, m.start()) else value)
+    if said:
+        # "labeled by crowd workers and we never audited them": a later clause that says
+        # otherwise is the answer's last word
+        return said[-1]
     if not asked:
         # a fact the question did not lead with: its value cues, or a short clause that
         # names it with a yes or no ("automated yes, baseline no")
