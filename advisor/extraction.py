@@ -280,7 +280,7 @@ _KNOWLEDGE = (
     r"(?! (?:how|what|when|whether|if|nothing))"
     r"|\banswers? (?:\w+ ){0,3}questions? (?:about|from|on|over|using)\b"
     r"|\banswers? from (?:those|the|our|its)\b"
-    r"|\b(?:cite|citing|cites) (?:the |a |specific |sources|ticket|section|policy|right)"
+    r"|\b(?:cite|citing|cites) (?:the |a |specific |sources|ticket|section|policy|right|it\b|them\b)"
     r"|\bby heart\b|\bmaking up details\b|\bmakes up (?:facts|details|answers)\b"
     r"|\bwithout looking (?:anything|things) up\b"
 )
@@ -375,6 +375,8 @@ def knowledge_or_behaviour(s: Sentence) -> Iterator[Hit]:
             continue  # "it doesn't need to know facts beyond the notes"
         if re.search(r"\bwhat\s+(?:it|the model|the bot|the llm)\s+knows?\b", text, re.I):
             continue  # "more about how it says things than what it knows"
+        if re.search(r"\b(?:already|obviously|of course) knows?\b", m.group(0), re.I):
+            continue  # "ICD-10, which the model already knows": nothing to look up
         yield Hit("need_type", "knowledge", m.start())
         yield Hit("needs_external_knowledge", True, m.start())
         break
@@ -439,6 +441,7 @@ def retrieval(s: Sentence) -> Iterator[Hit]:
         return
     if _search(
         r"\b(?:already|in prod|in production|is live|are live|hooked up|set up|wired|in place|"
+        r"stood up|spun up|deployed|rolled out|launched|"
         r"we (?:do )?(?:have|run|use|built|added)|we've (?:got|built|added)|"
         r"(?:prompt|setup|pipeline) ?\+ ?rag|rag (?:setup|pipeline) (?:is|works)|indexed in|"
         r"we retrieve|retrieves? the top|we pull the top)\b"
@@ -565,7 +568,7 @@ _NO_EVAL = (
 _AUTO_EVAL = (
     r"\bautomated (?:\w+ ){0,2}(?:eval|evals|evaluation|pipeline|harness|validator|scoring|"
     r"tests?|scorecard)\b"
-    r"|\beval (?:harness|pipeline|suite|set)\b|\bharness\b|\bregression tests?\b"
+    r"|\beval (?:harness|pipeline|suite)\b|\bharness\b|\bregression tests?\b"
     r"|\b(?:promptfoo|braintrust|langfuse|langsmith|ragas|deepeval|openai evals)\b"
     r"|\bon (?:our|the) automated eval\b"
     r"|\b(?:evals?|evaluation|harness|testing|scoring|grading)\b(?: \w+)? (?:is|are|runs?) (?:fully |all )?automated\b"
@@ -1382,7 +1385,8 @@ def money(s: Sentence) -> Iterator[Hit]:
             if all_in:
                 yield Hit("fine_tuned_cost_all_in", True, m.start() + all_in.start())
         elif re.search(
-            r"\b(?:miss\w*|misrout\w*|misclassif\w*|errors?|rework|re-handling|mistakes?|wrong|churn|"
+            r"\b(?:miss\w*|misrout\w*|misclassif\w*|errors?|rework|re-handling|re-review|escalat\w*|"
+            r"bad (?:answers?|outputs?|replies)|mistakes?|wrong|churn|"
             r"refunds?|complaints?|loses? us|lost|penalt\w*|fines?(?!-)|chargebacks?)\b",
             around,
         ):

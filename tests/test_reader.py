@@ -996,3 +996,34 @@ def test_the_last_word_of_a_yes_no_answer_wins() -> None:
     text = "They were tagged by crowd workers and we never audited them."
     values = {r.fact: r.value for r in read_turn(text, 2, asked, default_rules()).records}
     assert values.get("examples_human_reviewed") is False
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The output has to match the partner's XML schema or the batch gets rejected.",
+            {"strict_format_need": True},
+        ),
+        (
+            "It has to cite it, so we stood up vector search over the manual.",
+            {"retrieval_in_place": True},
+        ),
+        ("We're not privacy constrained at all.", {"privacy_sensitive": False}),
+        ("Every prompt tweak still bumps the score a point.", {"quality_plateaued": False}),
+        ("We measured it on the holdout set: 12 points short.", {"gap_measured": True}),
+        ("Bad answers cost us about $3k a week in escalations.", {"gap_cost_per_month": 13000}),
+        (
+            "The codes are standard ones the model already knows.",
+            {"needs_external_knowledge": None},
+        ),
+    ],
+)
+def test_requirements_and_costs_said_plainly(text: str, expected: dict[str, object]) -> None:
+    values = _values(text)
+    for fact, value in expected.items():
+        got = values.get(fact)
+        if isinstance(value, int) and not isinstance(value, bool):
+            assert got == pytest.approx(value, rel=0.01), (fact, values)
+        else:
+            assert got == value, (fact, values)

@@ -31,7 +31,8 @@ _SPENT = re.compile(
 )
 _NOT_CURRENT = re.compile(
     r"\b(?:fine-?tun\w*|tuned|small(?:er)? model|self-host\w*|distill\w*|host\w*|gpus?|"
-    r"servers?|would|could|estimate\w*|rework|errors?|mistakes?|misrout\w*|wrong|lose|lost|"
+    r"servers?|would|could|estimate\w*|rework|re-review|escalat\w*|errors?|mistakes?|misrout\w*|"
+    r"wrong|bad (?:answers?|outputs?)|lose|lost|"
     r"loss|penalt\w*|churn|refunds?)\b",
     re.IGNORECASE,
 )
