@@ -1027,3 +1027,10 @@ def test_requirements_and_costs_said_plainly(text: str, expected: dict[str, obje
             assert got == pytest.approx(value, rel=0.01), (fact, values)
         else:
             assert got == value, (fact, values)
+
+
+def test_not_having_been_there_is_not_knowing() -> None:
+    asked = ("examples_human_reviewed",)
+    text = "I believe some of them were spot-checked but I wasn't around for that."
+    reading = read_turn(text, 2, asked, default_rules())
+    assert "examples_human_reviewed" not in {r.fact for r in reading.records}

@@ -315,13 +315,22 @@ _TERSE_NO = re.compile(
 def _read_plain_clauses(
     reading: Reading, parts: Sequence[Clause], quote: str, start: int, turn: int, cues: CueBook
 ) -> None:
-    """The value cues of the clauses of a sentence that neither hedge nor take back."""
+    """The value cues of the clauses of a sentence that neither hedge nor take back, for the
+    facts the hedge is not about; a hedge that names nothing ("hmm, hard to say") is about
+    the whole sentence."""
     have = {r.fact for r in reading.records if r.quote == quote}
+    hedged: set[str] = set()
+    for clause in parts:
+        if clause.ignorant or clause.withdraws:
+            named = cues.facts_mentioned(IGNORANCE.sub(" ", WITHDRAWAL.sub(" ", clause.text)))
+            if not named:
+                return
+            hedged.update(named)
     for clause in parts:
         if clause.ignorant or clause.withdraws:
             continue
         for fact, value, _ in cues.values_in(clause.text):
-            if fact in have or SPECS[fact].kind == "number":
+            if fact in have or fact in hedged or SPECS[fact].kind == "number":
                 continue
             record = make_record(
                 fact,

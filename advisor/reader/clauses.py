@@ -37,7 +37,7 @@ IGNORANCE = re.compile(
     r"leave (?:that|it|this) open|no (?:one|body) (?:knows|can say)|ask (?:\w+)$|"
     r"i'?m not the (?:right )?person|not my (?:area|team)|heard rumou?rs?|rumou?rs?|"
     r"i (?:think|believe|guess) (?:someone|somebody|they) (?:might|may)|might have|may have|"
-    r"possibly|kinda\?|sort of\?|who knows|"
+    r"possibly|kinda\?|sort of\?|who knows|i wasn'?t (?:around|there|involved|here)|before my time|"
     r"(?:i'?d|i would|we'?d|we would) (?:need|have) to (?:check|ask)|"
     r"(?:need|have) to (?:check|ask) (?:with|whether|if|how))\b",
     re.IGNORECASE,
