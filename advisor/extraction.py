@@ -1348,7 +1348,7 @@ def money(s: Sentence) -> Iterator[Hit]:
             continue
         monthly = amount * _PER_MONTH[_unit(unit)]
         tuned = (
-            r"fine-?tun\w*|tuned model|small(?:er)? model|self-host|would cost|distilled|mistral|"
+            r"fine-?tun\w*|tuned[- ]model|small(?:er)? model|self-host|would cost|distilled|mistral|"
             r"llama|qwen|\bft\b"
         )
         # "a tuned model on a hosted endpoint comes to $8k a month all-in": an estimate

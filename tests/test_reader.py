@@ -1034,3 +1034,27 @@ def test_not_having_been_there_is_not_knowing() -> None:
     text = "I believe some of them were spot-checked but I wasn't around for that."
     reading = read_turn(text, 2, asked, default_rules())
     assert "examples_human_reviewed" not in {r.fact for r in reading.records}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the reply skips the first fact asked and answers the next ones
+        (
+            "$18k/mo on the API today. The tuned-model estimate is $6k/mo.",
+            {"current_cost_per_month": 18000, "fine_tuned_cost_per_month": 6000},
+        ),
+        ("$9k a month on the API.", {"current_cost_per_month": 9000}),
+        # a volume correction is not a cost
+        (
+            "Correction on volume: 500k was one region. Overall it's about 2M a month.",
+            {"monthly_volume": 2000000},
+        ),
+    ],
+)
+def test_a_reply_to_a_cost_question_gives_each_figure_its_fact(
+    text: str, expected: dict[str, float]
+) -> None:
+    asked = ("baseline_misses_latency", "current_cost_per_month", "fine_tuned_cost_per_month")
+    values = {r.fact: r.value for r in read_turn(text, 3, asked, default_rules()).records}
+    assert values == expected

@@ -176,6 +176,16 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
     reading.records.sort(key=lambda r: r.position)
 
 
+def _gives(text: str, fact: str, asked: Sequence[str], cues: CueBook) -> bool:
+    """``text`` gives a value for ``fact`` in its own terms: a money fact only from money
+    ("$18k/mo", not "1.3M a month")."""
+    if read_value(text, fact, cues, others=asked) is None:
+        return False
+    if SPECS[fact].unit.startswith("USD"):
+        return any(q.kind == "money" for q in quantities(normalise(text)))
+    return True
+
+
 def _answer_parts(
     text: str, asked: Sequence[str], cues: CueBook
 ) -> list[tuple[str, list[str], int]]:
@@ -196,7 +206,10 @@ def _answer_parts(
         elif valued:
             primary = valued[0]  # more about a fact answered just before ("not a corner case")
         elif waiting:
-            primary = waiting[0]
+            # the first fact still waiting that this sentence gives a value for
+            primary = next(
+                (f for f in waiting if _gives(sentence.text, f, asked, cues)), waiting[0]
+            )
             value = read_value(sentence.text, primary, cues, others=asked)
             named = cues.facts_mentioned(sentence.text)
             if index >= len(asked) + 2:
@@ -436,6 +449,25 @@ def _read_answer(
 ) -> None:
     have = {r.fact for r in reading.records}
     primary = asked[0]
+    named = [f for f in asked if cues.mentions(f, text)]
+    if (
+        named
+        and primary not in named
+        and SPECS[primary].kind == "number"
+        and SPECS[named[0]].kind == "number"
+        and SPECS[primary].unit == SPECS[named[0]].unit
+    ):
+        # "The tuned-model estimate is $6k/mo." to "current cost? fine-tuned cost?": the
+        # figure is the one the reply names
+        primary = named[0]
+        asked = [primary, *(f for f in asked if f != primary)]
+    if read_value(text, primary, cues, others=asked) is None and not is_ignorance(text):
+        # "$18k/mo on the API." to "is latency missed? what does it cost?": the reply skips
+        # the first fact and answers the next one it gives a value for
+        answered = [f for f in asked[1:] if _gives(text, f, asked, cues)]
+        if answered:
+            primary = answered[0]
+            asked = [primary, *(f for f in asked if f != primary)]
     for fact in asked:
         if fact == primary:
             # the reply is read for the fact asked first, in its unit; that reading beats

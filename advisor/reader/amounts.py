@@ -38,7 +38,7 @@ _NOT_CURRENT = re.compile(
 )
 
 _TUNED = re.compile(
-    r"fine-?tun\w*|tuned model|small(?:er)? model|self-host\w*|distill\w*|\bft\b", re.I
+    r"fine-?tun\w*|tuned[- ]model|small(?:er)? model|self-host\w*|distill\w*|\bft\b", re.I
 )
 _PER_CALL = re.compile(r"\b(?:each|per|every|a|one|an?) (?:api )?(?:call|request|query)\b", re.I)
 
