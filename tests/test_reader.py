@@ -1058,3 +1058,11 @@ def test_a_reply_to_a_cost_question_gives_each_figure_its_fact(
     asked = ("baseline_misses_latency", "current_cost_per_month", "fine_tuned_cost_per_month")
     values = {r.fact: r.value for r in read_turn(text, 3, asked, default_rules()).records}
     assert values == expected
+
+
+def test_a_no_about_something_else_does_not_answer_the_next_fact_asked() -> None:
+    asked = ("prompt_effort_weeks", "few_shot_used")
+    values = {
+        r.fact: r.value for r in read_turn("No eval set yet.", 2, asked, default_rules()).records
+    }
+    assert "few_shot_used" not in values

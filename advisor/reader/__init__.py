@@ -178,9 +178,11 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
 
 def _gives(text: str, fact: str, asked: Sequence[str], cues: CueBook) -> bool:
     """``text`` gives a value for ``fact`` in its own terms: a money fact only from money
-    ("$18k/mo", not "1.3M a month")."""
+    ("$18k/mo", not "1.3M a month"), a yes/no only when it names the fact."""
     if read_value(text, fact, cues, others=asked) is None:
         return False
+    if SPECS[fact].kind != "number" and not cues.mentions(fact, text):
+        return False  # "No eval set yet." is a no about the eval, not about few-shot
     if SPECS[fact].unit.startswith("USD"):
         return any(q.kind == "money" for q in quantities(normalise(text)))
     return True
