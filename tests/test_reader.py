@@ -134,6 +134,13 @@ def _values(text: str, asked: tuple[str, ...] = ()) -> dict[str, object]:
     return {r.fact: r.value for r in read(text, 1, asked).records}
 
 
+def _assert_reads(text: str, expected: dict[str, object]) -> None:
+    """Each expected fact reads as its value (``None``: not read at all)."""
+    values = _values(text)
+    for fact, value in expected.items():
+        assert values.get(fact) == value, (fact, values)
+
+
 def test_a_compound_sentence_is_several_statements() -> None:
     values = _values("We iterated on the prompt for two weeks but haven't tried JSON mode.")
     assert values["prompt_effort_weeks"] == pytest.approx(2)
@@ -720,9 +727,7 @@ def test_review_and_outside_knowledge_said_plainly(text: str, expected: bool) ->
     ],
 )
 def test_plain_statements_read_as_meant(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 def test_looking_at_outputs_in_a_spreadsheet_is_no_recorded_baseline() -> None:
@@ -799,9 +804,7 @@ def test_figures_as_people_restate_them(messages: list[str], fact: str, value: f
     ],
 )
 def test_said_in_passing(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 def test_a_use_case_example_in_quotes_is_still_the_users_case() -> None:
@@ -835,9 +838,7 @@ def test_a_figure_called_a_guess_is_taken_back() -> None:
     ],
 )
 def test_what_a_plan_or_an_aside_still_says(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 @pytest.mark.parametrize(
@@ -863,9 +864,7 @@ def test_what_a_plan_or_an_aside_still_says(text: str, expected: dict[str, objec
     ],
 )
 def test_everyday_phrasings(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 @pytest.mark.parametrize(
@@ -884,9 +883,7 @@ def test_everyday_phrasings(text: str, expected: dict[str, object]) -> None:
     ],
 )
 def test_more_everyday_phrasings(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 @pytest.mark.parametrize(
@@ -943,9 +940,7 @@ def test_the_cost_of_hosting_the_tuned_model_is_hosting() -> None:
     ],
 )
 def test_checklists_premises_and_asides(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 def test_an_answer_about_the_baseline_that_gives_it_is_read_as_the_baseline() -> None:
@@ -986,9 +981,7 @@ def test_an_answer_about_the_baseline_that_gives_it_is_read_as_the_baseline() ->
     ],
 )
 def test_what_people_say_about_their_setup(text: str, expected: dict[str, object]) -> None:
-    values = _values(text)
-    for fact, value in expected.items():
-        assert values.get(fact) == value, (fact, values)
+    _assert_reads(text, expected)
 
 
 def test_the_last_word_of_a_yes_no_answer_wins() -> None:

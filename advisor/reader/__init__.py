@@ -95,6 +95,25 @@ def read(
     return reading
 
 
+def _append(
+    reading: Reading,
+    fact: str,
+    value: FactValue,
+    turn: int,
+    quote: str,
+    position: int,
+    note: str = "",
+) -> FactRecord | None:
+    """Add what the rules read: one place for the record's provenance. ``None`` when the
+    value is refused (out of range or of the wrong type)."""
+    record = make_record(
+        fact, value, source=Source.RULES, turn=turn, quote=quote, position=position, note=note
+    )
+    if record is not None:
+        reading.records.append(record)
+    return record
+
+
 def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> None:
     """What the sentence rules missed: scores written without a percent sign, and the
     yes/no and choice facts whose value cues a clause carries. A fact the rules read in a
@@ -162,16 +181,7 @@ def _read_statements(reading: Reading, text: str, turn: int, cues: CueBook) -> N
                 have = {r.fact for r in reading.records}
             if fact in have:
                 continue
-            record = make_record(
-                fact,
-                value,
-                source=Source.RULES,
-                turn=turn,
-                quote=quote,
-                position=sentence.start + start,
-            )
-            if record is not None:
-                reading.records.append(record)
+            if _append(reading, fact, value, turn, quote, sentence.start + start):
                 have.add(fact)
     reading.records.sort(key=lambda r: r.position)
 
@@ -249,6 +259,7 @@ def _answer_parts(
     return parts
 
 
+_CORRECTION_NOTE = "a correction of the figure said before"
 #: A sentence that opens by taking back what was just said ("Actually scratch that, after
 #: dedup it's 6,500", "make that 1,800").
 _CORRECTION_LEAD = re.compile(
@@ -299,18 +310,8 @@ def _read_corrections(reading: Reading, text: str, turn: int, known: Facts | Non
                 value = figure.value * float(last.value) / before[0].value
         if value is None or value == last.value:
             continue
-        record = make_record(
-            last.fact,
-            value,
-            source=Source.RULES,
-            turn=turn,
-            quote=quote,
-            position=sentence.start,
-            note="a correction of the figure said before",
-        )
-        if record is not None:
+        if _append(reading, last.fact, value, turn, quote, sentence.start, _CORRECTION_NOTE):
             reading.records = [r for r in reading.records if r is not last]
-            reading.records.append(record)
 
 
 #: "FS yes", "few-shot: n", "JSON mode yes": a fact's name, then a bare yes or no.
@@ -347,16 +348,7 @@ def _read_plain_clauses(
         for fact, value, _ in cues.values_in(clause.text):
             if fact in have or fact in hedged or SPECS[fact].kind == "number":
                 continue
-            record = make_record(
-                fact,
-                value,
-                source=Source.RULES,
-                turn=turn,
-                quote=quote,
-                position=start + clause.start,
-            )
-            if record is not None:
-                reading.records.append(record)
+            if _append(reading, fact, value, turn, quote, start + clause.start):
                 have.add(fact)
 
 
@@ -377,17 +369,9 @@ def _read_terse(reading: Reading, text: str, turn: int, cues: CueBook) -> None:
             if len(named) != 1 or named[0] in done:
                 continue
             value = m["answer"].lower() in ("y", "yes", "yep", "yeah")
-            record = make_record(
-                named[0],
-                value,
-                source=Source.RULES,
-                turn=turn,
-                quote=sentence.text[:300],
-                position=position,
-            )
-            if record is not None:
-                reading.records = [r for r in reading.records if r.fact != named[0]]
-                reading.records.append(record)
+            new = _append(reading, named[0], value, turn, sentence.text[:300], position)
+            if new is not None:
+                reading.records = [r for r in reading.records if r.fact != named[0] or r is new]
                 done.add(named[0])
 
 
@@ -404,11 +388,7 @@ def _read_terse_value(
     for fact, value, _ in cues.values_in(part.strip()):
         if SPECS[fact].kind != "bool" or fact in done or fact in have:
             continue
-        record = make_record(
-            fact, value, source=Source.RULES, turn=turn, quote=quote, position=position
-        )
-        if record is not None:
-            reading.records.append(record)
+        if _append(reading, fact, value, turn, quote, position):
             done.add(fact)
 
 
@@ -433,17 +413,8 @@ def _replace_withdrawn_figure(
     value = read_number(norm[after[0].start :], fact)
     if value is None and after[0].kind == "count" and after[0].unit in ("", "after", "now"):
         value = after[0].value
-    record = make_record(
-        fact,
-        value,
-        source=Source.RULES,
-        turn=turn,
-        quote=text[:300],
-        position=start + after[0].start,
-        note="a correction of the figure said before",
-    )
-    if value is not None and record is not None:
-        reading.records.append(record)
+    if value is not None:
+        _append(reading, fact, value, turn, text[:300], start + after[0].start, _CORRECTION_NOTE)
 
 
 def _read_answer(
@@ -495,36 +466,13 @@ def _read_answer(
             value = None
         if value is None:
             continue
-        record = make_record(
-            fact,
-            value,
-            source=Source.RULES,
-            turn=turn,
-            quote=text[:300],
-            position=start,
-            note=ANSWER_NOTE,
-        )
-        if record is not None:
-            reading.records.append(record)
+        if _append(reading, fact, value, turn, text[:300], start, ANSWER_NOTE):
             have.add(fact)
     if primary == "eval_baseline_recorded" and "baseline_score_pct" not in have:
         # "yeah, 0.81 on the v2 set": the recorded figure is the baseline
         score = read_number(text, "baseline_score_pct")
-        record = (
-            make_record(
-                "baseline_score_pct",
-                score,
-                source=Source.RULES,
-                turn=turn,
-                quote=text[:300],
-                position=start,
-                note=ANSWER_NOTE,
-            )
-            if score is not None
-            else None
-        )
-        if record is not None:
-            reading.records.append(record)
+        if score is not None:
+            _append(reading, "baseline_score_pct", score, turn, text[:300], start, ANSWER_NOTE)
     if primary == "few_shot_used":
         # in a reply about the prompt's examples, a small count of examples is the few-shot
         # count ("yes, a dozen examples in there"), not training data
